@@ -1,0 +1,18 @@
+/**
+ * One jest run for the whole suite. The emulators are started once for all workers by
+ * test/globalSetup.mjs (an .mjs file because fauxqs is ESM-only) and stopped by
+ * test/globalTeardown.mjs; each test file creates its own uniquely named table and topics.
+ * @type {import('jest').Config}
+ */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  globalSetup: '<rootDir>/test/globalSetup.mjs',
+  globalTeardown: '<rootDir>/test/globalTeardown.mjs',
+  // CDK synthesis and the emulators are the slow parts; 2 cores on CI.
+  maxWorkers: process.env.CI ? 2 : '50%',
+  testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/json-results-reporter.js'],
+};

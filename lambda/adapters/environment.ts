@@ -1,0 +1,16 @@
+/**
+ * Names of the environment variables the deployed functions read. `lib/` sets them and
+ * `lambda/` reads them, both from these constants, so the two cannot drift apart.
+ */
+export const ENV = {
+  /** Name of the incident-state DynamoDB table. */
+  tableName: 'TABLE_NAME',
+  /** ARN of the SNS topic that carries participant notices. */
+  noticeTopicArn: 'NOTICE_TOPIC_ARN',
+  /** ARN of the SNS topic that carries alerts about Tocsin itself to its operators. */
+  opsTopicArn: 'OPS_TOPIC_ARN',
+  /** Optional Tocsin configuration, as JSON (see `lambda/core/config.ts`). */
+  config: 'CONFIG',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];

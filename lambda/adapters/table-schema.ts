@@ -1,0 +1,41 @@
+/**
+ * The single definition of Tocsin's DynamoDB table: keys, indexes, stream and TTL.
+ *
+ * Both the CDK stack (`lib/store.ts`) and the local runtime / test harness
+ * (`local/resources.ts`) build the table from this object, so the deployed table and the
+ * emulated one cannot drift. Plain data on purpose: no CDK and no SDK types here.
+ */
+export const TABLE_SCHEMA = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  /**
+   * Sparse index for the "what is open right now" queries (open incidents, pending outbox
+   * items): only items that carry `gsi1pk` appear in it.
+   */
+  globalSecondaryIndexes: [
+    {
+      indexName: 'gsi1',
+      partitionKey: { name: 'gsi1pk', type: 'S' },
+      sortKey: { name: 'gsi1sk', type: 'S' },
+      projection: 'ALL',
+    },
+  ],
+  /** Epoch seconds after which DynamoDB may delete the item (sent outbox items, old heartbeats). */
+  timeToLiveAttribute: 'expiresAt',
+  /** The notify function needs the new image of outbox inserts; old images help audits. */
+  streamViewType: 'NEW_AND_OLD_IMAGES',
+} as const;
+
+export type TableSchema = typeof TABLE_SCHEMA;
+
+/**
+ * The SNS topics Tocsin owns. `fifo` is false on purpose: participants subscribe SQS queues,
+ * HTTPS endpoints and e-mail, and FIFO topics deliver only to SQS; ordering is carried by the
+ * notice's per-incident `sequence` instead.
+ */
+export const TOPICS = {
+  notices: { displayName: 'Tocsin participant notices' },
+  ops: { displayName: 'Tocsin operations alerts' },
+} as const;
+
+export type TopicKey = keyof typeof TOPICS;

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { ConfigError, type FieldProblem } from './errors';
+import { toFieldProblems } from './schema-problems';
+
+/**
+ * Tocsin's configuration: the same JSON for the deployed stack (a CDK prop, checked at synth
+ * time) and for `tocsin local --config FILE` (checked at start). Every field has a default, so
+ * `{}` is a valid configuration. Unknown fields are refused: a typo such as `leaseDuration`
+ * must not silently fall back to a default (that is how TSE's "switch after 15 s" became
+ * "never switch").
+ */
+
+const id = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes (e.g. "shared-disk")');
+
+const seconds = (fallback: number) => z.number().int('must be a whole number of seconds').positive('must be > 0').default(fallback);
+
+const market = z.strictObject({
+  id,
+  /** Market segments (e.g. TSE's prime / standard / growth); a halt may name some of them. */
+  segments: z.array(id).default([]),
+});
+
+const component = z.strictObject({
+  id,
+  /** The market whose trading depends on this component. */
+  market: id.optional(),
+  /** A critical alarm on a critical component may halt the market (see `policy.haltOnCritical`). */
+  critical: z.boolean().default(false),
+});
+
+const group = z.strictObject({
+  id,
+  /** Node ids; the first is the initial primary. */
+  nodes: z.array(id).min(2, 'a failover group needs at least 2 nodes'),
+  heartbeatSeconds: seconds(2),
+  leaseDurationSeconds: seconds(10),
+  checkIntervalSeconds: seconds(2),
+  /** Whether drills may run on this group (a drill really promotes the standby). */
+  drills: z.boolean().default(false),
+});
+
+const policy = z.strictObject({
+  /** An OK / resolved alarm resolves its incident without an operator. */
+  autoResolve: z.boolean().default(true),
+  /**
+   * Once every alarm of an incident is OK, it resolves after this quiet time; an alarm that
+   * fires again within it keeps the same incident open (flapping stays one incident).
+   */
+  autoResolveQuietSeconds: z.number().int().min(0, 'must be >= 0').default(60),
+  /**
+   * Which alarms share one incident: `dedupKey` (one incident per alarm), `component` (every
+   * alarm of a component, e.g. all `shared-disk` alarms) or `market` (every alarm that concerns
+   * a market: one fault, one incident, whatever the number of servers that see it).
+   */
+  groupBy: z.enum(['dedupKey', 'component', 'market']).default('dedupKey'),
+  /** A critical alarm on a critical component declares a halt of its market. */
+  haltOnCritical: z.boolean().default(false),
+  /** An incident not acknowledged within this time re-notifies operators. */
+  ackTimeoutSeconds: seconds(300),
+  /** Order acceptance opens at least this long before trading resumes (TSE's 2021 rule). */
+  resumeLeadMinutes: z.number().int().min(0, 'must be >= 0').default(15),
+});
+
+export const configSchema = z
+  .strictObject({
+    markets: z.array(market).min(1, 'at least one market').default([{ id: 'equities', segments: [] }]),
+    components: z.array(component).default([]),
+    groups: z.array(group).default([]),
+    policy: policy.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    for (const problem of crossFieldProblems(config)) {
+      ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    }
+  });
+
+/** The configuration as written (every field optional). */
+export type TocsinConfigInput = z.input<typeof configSchema>;
+/** The configuration with every default applied. */
+export type TocsinConfig = z.output<typeof configSchema>;
+export type MarketConfig = TocsinConfig['markets'][number];
+export type ComponentConfig = TocsinConfig['components'][number];
+export type GroupConfig = TocsinConfig['groups'][number];
+export type PolicyConfig = TocsinConfig['policy'];
+
+/**
+ * Validates a configuration and applies its defaults.
+ *
+ * @throws ConfigError naming every wrong field, e.g.
+ *   `invalid configuration: groups[0].leaseDurationSeconds: must be more than 3 × heartbeatSeconds (6), got 5`
+ * @example
+ * const config = parseConfig({ groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'] }] });
+ * config.groups[0].leaseDurationSeconds; // 10
+ */
+export function parseConfig(input: unknown): TocsinConfig {
+  const result = configSchema.safeParse(input ?? {});
+  if (!result.success) throw new ConfigError(toFieldProblems(result.error));
+  return result.data;
+}
+
+/** Parses configuration JSON text (an environment variable or a file). */
+export function parseConfigJson(text: string | undefined): TocsinConfig {
+  if (text === undefined || text.trim() === '') return parseConfig({});
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (cause) {
+    const problem: FieldProblem = { field: '', problem: `not valid JSON (${(cause as Error).message})` };
+    throw new ConfigError([problem], { cause });
+  }
+  return parseConfig(input);
+}
+
+interface Problem {
+  path: (string | number)[];
+  message: string;
+}
+
+function crossFieldProblems(config: TocsinConfig): Problem[] {
+  const problems: Problem[] = [];
+  const duplicates = (kind: 'markets' | 'components' | 'groups', ids: string[]) => {
+    ids.forEach((value, index) => {
+      if (ids.indexOf(value) !== index) problems.push({ path: [kind, index, 'id'], message: `duplicate id "${value}"` });
+    });
+  };
+  duplicates('markets', config.markets.map((m) => m.id));
+  duplicates('components', config.components.map((c) => c.id));
+  duplicates('groups', config.groups.map((g) => g.id));
+
+  const marketIds = new Set(config.markets.map((m) => m.id));
+  config.components.forEach((c, index) => {
+    if (c.market !== undefined && !marketIds.has(c.market)) {
+      problems.push({
+        path: ['components', index, 'market'],
+        message: `unknown market "${c.market}" (known: ${[...marketIds].join(', ')})`,
+      });
+    }
+  });
+
+  config.groups.forEach((g, index) => {
+    const seen = new Set<string>();
+    g.nodes.forEach((node, n) => {
+      if (seen.has(node)) problems.push({ path: ['groups', index, 'nodes', n], message: `duplicate node "${node}"` });
+      seen.add(node);
+    });
+    // A lease must survive a couple of lost heartbeats and outlast one check interval, or a
+    // healthy primary is deposed by jitter alone.
+    if (g.leaseDurationSeconds <= 3 * g.heartbeatSeconds) {
+      problems.push({
+        path: ['groups', index, 'leaseDurationSeconds'],
+        message: `must be more than 3 × heartbeatSeconds (${3 * g.heartbeatSeconds}), got ${g.leaseDurationSeconds}`,
+      });
+    }
+    if (g.leaseDurationSeconds <= g.checkIntervalSeconds) {
+      problems.push({
+        path: ['groups', index, 'leaseDurationSeconds'],
+        message: `must be more than checkIntervalSeconds (${g.checkIntervalSeconds}), got ${g.leaseDurationSeconds}`,
+      });
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,61 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { parseConfig, type TocsinConfig, type TocsinConfigInput } from '../lambda/core/config';
+import { Notices } from './notices';
+import { OpsAlerts } from './ops-alerts';
+import { Store } from './store';
+
+/** Properties of {@link TocsinStack}. */
+export interface TocsinStackProps extends StackProps {
+  /**
+   * Tocsin's configuration (markets, components, failover groups, policy): the same JSON that
+   * `tocsin local --config FILE` takes. Checked at synth time.
+   *
+   * @default - `{}`: every field takes its default
+   */
+  readonly config?: TocsinConfigInput;
+}
+
+/**
+ * The whole Tocsin backend in one stack: the incident store, the participant notices topic and
+ * the operations alerts topic.
+ *
+ * @throws ConfigError at synth time when `config` is invalid, naming the field, e.g.
+ *   `invalid configuration: groups[0].leaseDurationSeconds: must be more than 3 × heartbeatSeconds (6), got 5`
+ * @example
+ * new TocsinStack(app, 'Tocsin', { config: { groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'] }] } });
+ */
+export class TocsinStack extends Stack {
+  /** The configuration with every default applied. */
+  public readonly config: TocsinConfig;
+  public readonly store: Store;
+  public readonly notices: Notices;
+  public readonly opsAlerts: OpsAlerts;
+
+  public constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
+    // Before super(): an invalid configuration must not leave a half-built stack in the app.
+    const config = parseConfig(props.config);
+    super(scope, id, {
+      description: 'Tocsin: market incident notices to trading participants, and standby promotion',
+      ...props,
+    });
+    this.config = config;
+
+    this.store = new Store(this, 'Store');
+    this.notices = new Notices(this, 'Notices');
+    this.opsAlerts = new OpsAlerts(this, 'OpsAlerts');
+
+    new CfnOutput(this, 'TableName', {
+      description: 'DynamoDB table holding incidents, market state, leases, timeline and outbox',
+      value: this.store.table.tableName,
+    });
+    new CfnOutput(this, 'NoticeTopicArn', {
+      description: 'SNS topic participants subscribe to for notices',
+      value: this.notices.topic.topicArn,
+    });
+    new CfnOutput(this, 'OpsTopicArn', {
+      description: "SNS topic receiving alarms about Tocsin's own failures",
+      value: this.opsAlerts.topic.topicArn,
+    });
+  }
+}

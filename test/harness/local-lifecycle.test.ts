@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { promisify } from 'node:util';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
+import { exitOf, firstLine, isListening, javaProcessesOnPort, PROJECT_ROOT, startLocal } from '../helpers/processes';
+
+/**
+ * `npm start` at the foundation stage: emulators up, resources created, the endpoint line of
+ * the local serve contract on stdout, and a clean shutdown with no java process left behind.
+ */
+describe('npm start (local runtime lifecycle)', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('prints the endpoint line, serves, and on %s stops with no java process left', async (signal) => {
+    // Prepare
+    const child = startLocal();
+    const exited = exitOf(child);
+
+    // Act
+    const line = await firstLine(child);
+    const endpoints = JSON.parse(line);
+    const dynamodbPort = Number(new URL(endpoints.dynamodbEndpoint).port);
+
+    // Assess: the line, then the resources it names really exist on the endpoints it names.
+    expect(Object.keys(endpoints).sort()).toEqual(['dynamodbEndpoint', 'noticeTopicArn', 'region', 'snsEndpoint', 'sqsEndpoint', 'tableName']);
+    expect(endpoints.dynamodbEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodbEndpoint, region: endpoints.region, credentials });
+    const sns = new SNSClient({ endpoint: endpoints.snsEndpoint, region: endpoints.region, credentials });
+    try {
+      const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: endpoints.tableName }));
+      expect(Table?.TableStatus).toBe('ACTIVE');
+      const topic = await sns.send(new GetTopicAttributesCommand({ TopicArn: endpoints.noticeTopicArn }));
+      expect(topic.Attributes?.TopicArn).toBe(endpoints.noticeTopicArn);
+    } finally {
+      dynamodb.destroy();
+      sns.destroy();
+    }
+    expect(javaProcessesOnPort(dynamodbPort)).toHaveLength(1);
+
+    child.kill(signal);
+    const { code } = await exited;
+    expect(code).toBe(0);
+    expect(javaProcessesOnPort(dynamodbPort)).toEqual([]);
+    expect(await isListening(dynamodbPort)).toBe(false);
+  });
+
+  it('fails before starting anything when the configuration names a bad field', async () => {
+    // Prepare
+    const child = startLocal(['--config', 'test/fixtures/bad-config.json']);
+
+    // Act
+    const { code, stderr } = await exitOf(child);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toContain('invalid configuration: groups[0].leaseDurationSeconds: must be more than 3 × heartbeatSeconds (6), got 4');
+  });
+
+  it('kills DynamoDB Local when the SNS emulator cannot start half-way through setup', async () => {
+    // Prepare: occupy the port the SNS emulator is told to use.
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '0.0.0.0', r));
+    const snsPort = (blocker.address() as { port: number }).port;
+    const dynamodbPort = snsPort === 65535 ? snsPort - 1 : snsPort + 1;
+    const script = `
+      import { startEmulators } from './local/emulators.mjs';
+      try { await startEmulators({ dynamodbPort: ${dynamodbPort}, snsPort: ${snsPort} }); console.log('started'); }
+      catch (error) { console.log('failed: ' + error.message); }`;
+
+    try {
+      // Act
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: PROJECT_ROOT });
+
+      // Assess
+      expect(stdout).toMatch(/^failed: could not start the SNS\/SQS emulator/);
+      expect(javaProcessesOnPort(dynamodbPort)).toEqual([]);
+    } finally {
+      blocker.close();
+    }
+  });
+});
