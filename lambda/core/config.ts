@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, type FieldProblem } from './errors';
-import { toFieldProblems } from './schema-problems';
+import { id as idSchema, toFieldProblems } from './validation';
 
 /**
  * Tocsin's configuration: the same JSON for the deployed stack (a CDK prop, checked at synth
@@ -10,11 +10,7 @@ import { toFieldProblems } from './schema-problems';
  * "never switch").
  */
 
-const id = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(64, 'must be at most 64 characters')
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes (e.g. "shared-disk")');
+const id = idSchema;
 
 const seconds = (fallback: number) => z.number().int('must be a whole number of seconds').positive('must be > 0').default(fallback);
 

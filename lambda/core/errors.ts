@@ -39,3 +39,55 @@ export class ConfigError extends ValidationError {
 function formatProblems(problems: readonly FieldProblem[]): string {
   return problems.map((p) => (p.field ? `${p.field}: ${p.problem}` : p.problem)).join('; ');
 }
+
+/** The command names an incident, market or group that does not exist. Maps to HTTP 404. */
+export class NotFoundError extends TocsinError {
+  public constructor(
+    public readonly kind: 'incident' | 'market' | 'group' | 'node',
+    public readonly id: string,
+    detail = '',
+  ) {
+    super(`unknown ${kind} "${id}"${detail ? `: ${detail}` : ''}`);
+    this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * The transition is not allowed from the current state (resume a market that is trading, ack a
+ * resolved incident). Maps to HTTP 409 and carries the state so the caller sees why.
+ */
+export class ConflictError extends TocsinError {
+  public constructor(
+    message: string,
+    public readonly state: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/**
+ * Other writers kept winning the race for the same items, past the retry budget. Nothing was
+ * written; the caller may retry later (HTTP 503, or the event source's own retry).
+ */
+export class ContentionError extends TocsinError {
+  public constructor(what: string, attempts: number, options?: ErrorOptions) {
+    super(`gave up on ${what} after ${attempts} attempts lost to concurrent writers; nothing was written`, options);
+    this.name = 'ContentionError';
+  }
+}
+
+/**
+ * A conditional write found the state changed since it was read (another writer won the race).
+ * The use case re-reads and decides again; it never surfaces past the retry budget as such.
+ */
+export class ConcurrentUpdateError extends TocsinError {
+  public constructor(
+    message: string,
+    public readonly reasons: readonly string[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ConcurrentUpdateError';
+  }
+}

@@ -1,0 +1,35 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/**
+ * Logger and metrics, created once per execution environment. Service name, namespace and log
+ * level come from the POWERTOOLS_* variables the CDK function factory sets. `incidentId` is the
+ * correlation key: handlers append it to every log line once they know it.
+ */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'tocsin' });
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Tocsin',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'tocsin',
+});
+
+/** Metric names, shared with the CDK alarms that watch them. */
+export const METRIC = {
+  alarmsReceived: 'AlarmsReceived',
+  alarmsRejected: 'AlarmsRejected',
+  alarmsIgnored: 'AlarmsIgnored',
+  duplicateAlarms: 'DuplicateAlarms',
+  incidentsOpened: 'IncidentsOpened',
+  noticesWritten: 'NoticesWritten',
+  commandsRun: 'CommandsRun',
+  commandsRejected: 'CommandsRejected',
+  contention: 'WriteContention',
+} as const;
+
+export function count(name: (typeof METRIC)[keyof typeof METRIC], value = 1): void {
+  metrics.addMetric(name, MetricUnit.Count, value);
+}
+
+/** Emits the metrics gathered during one invocation (EMF on stdout; CloudWatch picks them up). */
+export function flushMetrics(): void {
+  metrics.publishStoredMetrics();
+}

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { parseConfigJson, type TocsinConfig } from '../core/config';
+import type { DecisionContext } from '../core/context';
+import { DynamoDbIncidentStore } from './dynamodb-store';
+import { ENV } from './environment';
+
+/**
+ * The composition root of the deployed functions: configuration from the environment, read
+ * and validated once per execution environment, and the concrete adapters.
+ */
+
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set; the CDK stack (or the local runtime) sets it`);
+  return value;
+}
+
+let config: TocsinConfig | undefined;
+
+/** The configuration from `CONFIG`; a bad one fails the first invocation with a message naming the field. */
+export function environmentConfig(env: NodeJS.ProcessEnv = process.env): TocsinConfig {
+  if (env !== process.env) return parseConfigJson(env[ENV.config]);
+  config ??= parseConfigJson(env[ENV.config]);
+  return config;
+}
+
+/** `inc-20201001-070412-3fa9c1`: sortable by opening time, readable on a phone, unique enough. */
+export function newIncidentId(now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `inc-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A decision context on the real clock. */
+export function systemContext(configuration: TocsinConfig): () => DecisionContext {
+  return () => {
+    const now = Date.now();
+    return { now, config: configuration, newIncidentId: () => newIncidentId(now) };
+  };
+}
+
+export function environmentStore(env: NodeJS.ProcessEnv = process.env): DynamoDbIncidentStore {
+  return new DynamoDbIncidentStore({ tableName: requireEnv(ENV.tableName, env) });
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import type { TocsinConfig } from './config';
+import type { DecisionContext } from './context';
+import { IncidentDraft } from './draft';
+import { ConflictError, NotFoundError, TocsinError, ValidationError } from './errors';
+import { acknowledge, annotate, openManualIncident, resolveByOperator } from './incidents';
+import { halt, marketConfig, marketView, resume, scheduleResume } from './market';
+import type { Incident, MarketState, Transition } from './model';
+import { parseWith, text as boundedText } from './validation';
+
+/**
+ * Operator commands (contract: shared/DESIGN.md, "Operator command"). The HTTP body of the
+ * `operate` function and of the `tocsin` CLI's requests.
+ */
+
+const text = boundedText;
+const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with Z or an offset, e.g. 2020-10-01T09:00:00+09:00' });
+
+export const OPERATOR_COMMANDS = ['ack', 'declare-halt', 'schedule-resume', 'resume', 'resolve', 'annotate'] as const;
+
+const base = {
+  incidentId: text(100).optional(),
+  market: text(64).optional(),
+  segments: z.array(text(64)).max(20).optional(),
+  effectiveAt: isoDateTime.optional(),
+  note: text(2000).optional(),
+  as: text(128).optional(),
+};
+
+export const operatorCommandSchema = z.discriminatedUnion(
+  'command',
+  [
+    z.strictObject({ ...base, command: z.literal('ack'), incidentId: text(100) }),
+    z.strictObject({ ...base, command: z.literal('resolve'), incidentId: text(100) }),
+    z.strictObject({ ...base, command: z.literal('annotate'), incidentId: text(100), note: text(2000) }),
+    z.strictObject({ ...base, command: z.literal('declare-halt') }),
+    z.strictObject({ ...base, command: z.literal('schedule-resume'), effectiveAt: isoDateTime }),
+    z.strictObject({ ...base, command: z.literal('resume') }),
+  ],
+  { error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${OPERATOR_COMMANDS.join(', ')}` : undefined) },
+);
+
+export type OperatorCommand = z.output<typeof operatorCommandSchema>;
+
+/** Validates an operator command; the error names the field, what arrived and what was expected. */
+export function parseOperatorCommand(input: unknown): OperatorCommand {
+  return parseWith(operatorCommandSchema, input, 'command');
+}
+
+/** What a command needs read before it can be decided. */
+export interface CommandTargets {
+  readonly incidentId?: string;
+  readonly marketId?: string;
+}
+
+/** The market a market command concerns: the one it names, or the only one configured. */
+export function commandMarket(command: OperatorCommand, config: TocsinConfig, incident?: Incident): string {
+  const id = command.market ?? incident?.market ?? (config.markets.length === 1 ? config.markets[0]!.id : undefined);
+  if (!id) {
+    throw new ValidationError('command', [{ field: 'market', problem: `required when more than one market is configured (${config.markets.map((m) => m.id).join(', ')})` }]);
+  }
+  marketConfig(config, id); // 404 for a market that does not exist
+  return id;
+}
+
+/** The state a command is decided on. */
+export interface CommandSnapshot {
+  readonly incident?: Incident;
+  readonly market?: MarketState;
+}
+
+/**
+ * Decides an operator command. `actor` is the operator (the IAM caller in AWS, `as` locally).
+ * @throws ValidationError (400), NotFoundError (404), ConflictError (409)
+ */
+export function decideCommand(command: OperatorCommand, snapshot: CommandSnapshot, actor: string, ctx: DecisionContext): Transition {
+  const needIncident = (): Incident => {
+    if (!snapshot.incident) throw new NotFoundError('incident', command.incidentId ?? '(none)');
+    return snapshot.incident;
+  };
+  const needMarket = (): MarketState => {
+    if (!snapshot.market) throw new NotFoundError('market', command.market ?? '(none)');
+    return snapshot.market;
+  };
+  switch (command.command) {
+    case 'ack':
+      return acknowledge(needIncident(), { actor, ...(command.note ? { note: command.note } : {}) }, ctx);
+    case 'resolve':
+      return resolveByOperator(needIncident(), { actor, ...(command.note ? { note: command.note } : {}) }, ctx);
+    case 'annotate':
+      return annotate(needIncident(), { actor, note: command.note }, ctx);
+    case 'declare-halt': {
+      const market = needMarket();
+      let draft: IncidentDraft;
+      if (command.incidentId) {
+        const incident = needIncident();
+        if (incident.status === 'resolved') {
+          throw new ValidationError('command', [{ field: 'incidentId', problem: `incident ${incident.id} is resolved; declare the halt for an open incident, or name none to open one` }]);
+        }
+        draft = new IncidentDraft(incident, ctx.now, incident.version);
+      } else {
+        draft = openManualIncident({ actor, market: market.id, summary: command.note ?? `Trading halt declared by ${actor}` }, ctx);
+      }
+      const next = halt(market, draft, { segments: command.segments ?? [], actor, reason: command.note ?? '' }, ctx);
+      return draft.finish('halted', { market: next });
+    }
+    case 'schedule-resume': {
+      const market = needMarket();
+      const draft = haltingDraft(market, snapshot.incident, 'schedule a resumption', ctx);
+      const next = scheduleResume(market, draft, { effectiveAt: Date.parse(command.effectiveAt), actor, ...(command.note ? { note: command.note } : {}) }, ctx);
+      return draft.finish('resume-scheduled', { market: next });
+    }
+    case 'resume': {
+      const market = needMarket();
+      const draft = haltingDraft(market, snapshot.incident, 'resume', ctx);
+      const next = resume(market, draft, { actor, ...(command.note ? { note: command.note } : {}) }, ctx);
+      return draft.finish('resumed', { market: next });
+    }
+  }
+}
+
+/** Resumption notices continue the numbering of the incident the market was halted for. */
+function haltingDraft(market: MarketState, incident: Incident | undefined, verb: string, ctx: DecisionContext): IncidentDraft {
+  if (market.status === 'trading') throw new ConflictError(`cannot ${verb}: market ${market.id} is trading`, marketView(market));
+  if (!incident || incident.id !== market.incidentId) {
+    throw new TocsinError(`market ${market.id} is ${market.status} for incident ${market.incidentId}, which could not be read`);
+  }
+  return new IncidentDraft(incident, ctx.now, incident.version);
+}

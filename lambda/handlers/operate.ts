@@ -1,0 +1,71 @@
+import { errorResponse, functionUrlRequest, json, parseJsonRequest, type HttpResponse } from '../adapters/http';
+import { count, flushMetrics, logger, METRIC } from '../adapters/observability';
+import { environmentConfig, environmentStore, systemContext } from '../adapters/wiring';
+import { parseOperatorCommand } from '../core/commands';
+import type { DecisionContext } from '../core/context';
+import { ContentionError, TocsinError, ValidationError } from '../core/errors';
+import { marketView } from '../core/market';
+import type { IncidentStore } from '../core/ports';
+import { runCommand } from '../core/service';
+
+/**
+ * `operate` (Function URL, AWS_IAM auth in AWS): operator commands — ack, declare-halt,
+ * schedule-resume, resume, resolve, annotate. The operator recorded on the timeline is the IAM
+ * caller in AWS (with `as` appended as a display name), and `as` locally.
+ */
+
+export const COMMAND_MAX_BYTES = 16 * 1024;
+
+export interface OperateDependencies {
+  readonly store: IncidentStore;
+  readonly context: () => DecisionContext;
+}
+
+export function createOperateHandler(deps: OperateDependencies) {
+  return async function handler(event: unknown): Promise<HttpResponse> {
+    try {
+      const request = functionUrlRequest(event);
+      const body = parseJsonRequest(event, COMMAND_MAX_BYTES, 'operator command');
+      if (!body.ok) {
+        count(METRIC.commandsRejected);
+        return json(body.statusCode, { error: body.error });
+      }
+      const command = parseOperatorCommand(body.value);
+      const actor = request?.callerArn ? `${request.callerArn}${command.as ? ` (as ${command.as})` : ''}` : (command.as ?? 'anonymous');
+      const outcome = await runCommand(deps.store, command, actor, { context: deps.context });
+      count(METRIC.commandsRun);
+      if (outcome.transition.notices.length) count(METRIC.noticesWritten, outcome.transition.notices.length);
+      logger.info('command run', { incidentId: outcome.incidentId, command: command.command, actor, action: outcome.action });
+      return json(200, {
+        ok: true,
+        command: command.command,
+        action: outcome.action,
+        ...(outcome.incidentId ? { incidentId: outcome.incidentId } : {}),
+        ...(outcome.transition.market ? { market: marketView(outcome.transition.market) } : {}),
+        notices: outcome.transition.notices.map((n) => ({ noticeId: n.noticeId, type: n.type, sequence: n.sequence })),
+      });
+    } catch (error) {
+      if (error instanceof ContentionError) count(METRIC.contention);
+      if (error instanceof TocsinError && !(error instanceof ContentionError)) {
+        count(METRIC.commandsRejected);
+        logger.warn('command refused', { error: error.message, kind: error.name });
+      } else {
+        logger.error('command failed', { error: error as Error });
+      }
+      if (!(error instanceof ValidationError) && error instanceof TocsinError && error.name === 'TocsinError') {
+        return json(500, { error: error.message });
+      }
+      return errorResponse(error);
+    } finally {
+      flushMetrics();
+    }
+  };
+}
+
+let deployed: ReturnType<typeof createOperateHandler> | undefined;
+
+/** The Lambda entry point. */
+export const handler = (event: unknown) => {
+  deployed ??= createOperateHandler({ store: environmentStore(), context: systemContext(environmentConfig()) });
+  return deployed(event);
+};

@@ -1,0 +1,45 @@
+import { DynamoDbIncidentStore } from '../../lambda/adapters/dynamodb-store';
+import { ingestSignal, runCommand } from '../../lambda/core/service';
+import { createTestResources, testClients, type TestAws } from '../helpers/aws';
+import { alarm, MINUTE, SECOND, T0, TestClock, TSE_CONFIG } from '../helpers/domain';
+
+describe('incident store + use cases on DynamoDB Local', () => {
+  let aws: TestAws;
+  let tableName: string;
+  beforeAll(async () => {
+    aws = testClients();
+    tableName = (await createTestResources('store', aws)).tableName;
+  });
+  afterAll(() => aws.destroy());
+
+  it('opens one incident for a storm of one alarm, with one notice', async () => {
+    const store = new DynamoDbIncidentStore({ tableName });
+    const clock = new TestClock(T0, `storm-${Date.now()}`);
+    const context = clock.context(TSE_CONFIG);
+    const key = `arn:storm:${Date.now()}`;
+    const first = await ingestSignal(store, alarm({ dedupKey: key }), { context });
+    const again = await ingestSignal(store, alarm({ dedupKey: key }), { context });
+    expect(first.action).toBe('opened');
+    expect(again).toMatchObject({ action: 'duplicate', incidentId: first.incidentId });
+    const record = await store.incidentRecord(first.incidentId!);
+    expect(record?.notices.map((n) => [n.notice.type, n.notice.sequence])).toEqual([['incident-opened', 1]]);
+    expect(record?.timeline.map((e) => e.kind)).toEqual(['incident-opened']);
+  });
+
+  it('halts, schedules the resumption and resumes, numbering the notices 1..4', async () => {
+    const store = new DynamoDbIncidentStore({ tableName });
+    const clock = new TestClock(T0, `halt-${Date.now()}`);
+    const market = `m${Date.now()}`;
+    const context = clock.context({ markets: [{ id: market, segments: [] }] });
+    const opened = await ingestSignal(store, alarm({ dedupKey: `arn:${market}`, market }), { context });
+    await runCommand(store, { command: 'declare-halt', incidentId: opened.incidentId!, market }, 'ops1', { context });
+    clock.advance(MINUTE);
+    await runCommand(store, { command: 'schedule-resume', market, effectiveAt: new Date(clock.now + 20 * MINUTE).toISOString() }, 'ops1', { context });
+    clock.advance(21 * MINUTE);
+    await runCommand(store, { command: 'resume', market }, 'ops1', { context });
+    const record = await store.incidentRecord(opened.incidentId!);
+    expect(record?.notices.map((n) => `${n.notice.sequence}:${n.notice.type}`)).toEqual(['1:incident-opened', '2:halt', '3:resume-scheduled', '4:resume']);
+    expect((await store.readMarket(market)).status).toBe('trading');
+    void SECOND;
+  });
+});
