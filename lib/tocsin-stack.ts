@@ -1,7 +1,9 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { parseConfig, type TocsinConfig, type TocsinConfigInput } from '../lambda/core/config';
+import { Ingest } from './ingest';
 import { Notices } from './notices';
+import { Operations } from './operations';
 import { OpsAlerts } from './ops-alerts';
 import { Store } from './store';
 
@@ -17,8 +19,8 @@ export interface TocsinStackProps extends StackProps {
 }
 
 /**
- * The whole Tocsin backend in one stack: the incident store, the participant notices topic and
- * the operations alerts topic.
+ * The whole Tocsin backend in one stack: the incident store, the participant notices topic, the
+ * operations alerts topic, alarm ingestion and operator commands.
  *
  * @throws ConfigError at synth time when `config` is invalid, naming the field, e.g.
  *   `invalid configuration: groups[0].leaseDurationSeconds: must be more than 3 × heartbeatSeconds (6), got 5`
@@ -31,6 +33,10 @@ export class TocsinStack extends Stack {
   public readonly store: Store;
   public readonly notices: Notices;
   public readonly opsAlerts: OpsAlerts;
+  /** Alarms in: the EventBridge rule, the alarms topic and the monitor-event Function URL. */
+  public readonly ingest: Ingest;
+  /** Operator commands: the `operate` Function URL. */
+  public readonly operations: Operations;
 
   public constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
     // Before super(): an invalid configuration must not leave a half-built stack in the app.
@@ -44,6 +50,9 @@ export class TocsinStack extends Stack {
     this.store = new Store(this, 'Store');
     this.notices = new Notices(this, 'Notices');
     this.opsAlerts = new OpsAlerts(this, 'OpsAlerts');
+    const storeUsers = { table: this.store.table, config: this.config, opsAlerts: this.opsAlerts };
+    this.ingest = new Ingest(this, 'Ingest', storeUsers);
+    this.operations = new Operations(this, 'Operations', storeUsers);
 
     new CfnOutput(this, 'TableName', {
       description: 'DynamoDB table holding incidents, market state, leases, timeline and outbox',
@@ -56,6 +65,18 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, 'OpsTopicArn', {
       description: "SNS topic receiving alarms about Tocsin's own failures",
       value: this.opsAlerts.topic.topicArn,
+    });
+    new CfnOutput(this, 'AlarmsTopicArn', {
+      description: 'SNS topic CloudWatch alarm actions of this account may publish to; ingested as incidents',
+      value: this.ingest.alarmsTopic.topicArn,
+    });
+    new CfnOutput(this, 'IngestUrl', {
+      description: 'Function URL (AWS_IAM auth) taking monitor events as HTTP POST',
+      value: this.ingest.functionUrl.url,
+    });
+    new CfnOutput(this, 'OperateUrl', {
+      description: 'Function URL (AWS_IAM auth) taking operator commands as HTTP POST',
+      value: this.operations.functionUrl.url,
     });
   }
 }

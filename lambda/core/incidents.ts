@@ -61,20 +61,28 @@ function actorOf(signal: AlarmSignal): string {
 /** Decides what one alarm signal changes. */
 export function decideSignal(snapshot: SignalSnapshot, signal: AlarmSignal, ctx: DecisionContext): Transition {
   const current = snapshot.incident;
-  if (current && current.status !== 'resolved') return attach(current, signal, snapshot.market, ctx);
-
-  // A replay of something the resolved incident already accounts for changes nothing. An alarm it
-  // never saw is news, however old its timestamp: a firing delivered late may still be firing.
-  const accounted = current?.keys[signal.dedupKey];
-  if (current && accounted && signal.occurredAt <= accounted.at) return noChange('stale', current.id);
-
   const group: GroupState = snapshot.group ?? { groupKey: snapshot.groupKey, keys: {}, version: 0 };
+  // What the group's earlier, resolved incidents accounted for (the resolved current one included).
+  const handled = current?.status === 'resolved' ? mergeKeys(group.handled ?? {}, current.keys) : group.handled;
+  const replayed = handled?.[signal.dedupKey];
+  const isReplay = replayed !== undefined && signal.occurredAt <= replayed.at;
+
+  if (current && current.status !== 'resolved') {
+    // A re-delivery of what an earlier incident of this group handled must not leak into this one.
+    if (isReplay) return noChange('duplicate', current.id);
+    return attach(current, signal, snapshot.market, ctx);
+  }
+
+  // A replay of something a resolved incident already accounts for changes nothing. An alarm it
+  // never saw is news, however old its timestamp: a firing delivered late may still be firing.
+  if (isReplay) return noChange('stale', current?.id);
+
   const halting = snapshot.haltingIncident;
   if (halting && halting.status !== 'resolved' && halting.component === signal.component) {
     // Inhibition: while the market is halted for an incident, its component's new alarms join
     // it quietly instead of opening (and announcing) incidents of their own.
     const joined = attach(halting, signal, snapshot.market, ctx, 'inhibited', group.keys);
-    return { ...joined, group: { groupKey: group.groupKey, incidentId: halting.id, keys: {}, version: group.version + 1 } };
+    return { ...joined, group: { groupKey: group.groupKey, incidentId: halting.id, keys: {}, ...(handled ? { handled } : {}), version: group.version + 1 } };
   }
 
   const known = group.keys[signal.dedupKey];
@@ -88,7 +96,7 @@ export function decideSignal(snapshot: SignalSnapshot, signal: AlarmSignal, ctx:
       notices: [],
     };
   }
-  return open(group, signal, snapshot.market, ctx);
+  return open({ ...group, ...(handled ? { handled } : {}) }, signal, snapshot.market, ctx);
 }
 
 function mergeKeys(a: Readonly<Record<string, KeyState>>, b: Readonly<Record<string, KeyState>>): Record<string, KeyState> {
@@ -130,7 +138,7 @@ function open(group: GroupState, signal: AlarmSignal, market: MarketState, ctx: 
     newMarket = halt(market, draft, { segments: [], actor: 'policy', reason: `Critical alarm on market-critical component ${signal.component}.` }, ctx);
   }
   if (!anyFiring(keys)) startResolveWait(draft, ctx, 'every alarm of this incident was already OK when its firing arrived');
-  const nextGroup: GroupState = { groupKey: group.groupKey, incidentId: incident.id, keys: {}, version: group.version + 1 };
+  const nextGroup: GroupState = { groupKey: group.groupKey, incidentId: incident.id, keys: {}, ...(group.handled ? { handled: group.handled } : {}), version: group.version + 1 };
   return draft.finish('opened', { group: nextGroup, ...(newMarket ? { market: newMarket } : {}) });
 }
 

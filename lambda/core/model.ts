@@ -51,6 +51,11 @@ export interface GroupState {
   readonly incidentId?: string;
   /** Resolved reports that arrived while no incident was open (out-of-order delivery). */
   readonly keys: Readonly<Record<string, KeyState>>;
+  /**
+   * Per dedup key, the newest source time that the group's resolved incidents accounted for:
+   * a re-delivery at or before it is a replay, whichever incident is open now.
+   */
+  readonly handled?: Readonly<Record<string, KeyState>>;
   readonly version: number;
 }
 

@@ -43,3 +43,36 @@ describe('incident store + use cases on DynamoDB Local', () => {
     void SECOND;
   });
 });
+
+describe('write capacity per alarm (DynamoDB Local reports 1 unit per item written)', () => {
+  let aws: TestAws;
+  let tableName: string;
+  beforeAll(async () => {
+    aws = testClients();
+    tableName = (await createTestResources('wcu', aws)).tableName;
+  });
+  afterAll(() => aws.destroy());
+
+  it('spends 6 units on a first alarm, 0 on a duplicate, and 2 on a newer report of a firing alarm', async () => {
+    // Prepare
+    const used: Array<[number, string]> = [];
+    const store = new DynamoDbIncidentStore({ tableName, onWriteCapacity: (units, operation) => used.push([units, operation]) });
+    const context = new TestClock(T0, 'wcu').context(TSE_CONFIG);
+    const signal = alarm({ dedupKey: 'arn:wcu' });
+
+    // Act
+    await ingestSignal(store, signal, { context });
+    const afterFirst = used.splice(0);
+    await ingestSignal(store, signal, { context });
+    const afterDuplicate = used.splice(0);
+    await ingestSignal(store, { ...signal, occurredAt: signal.occurredAt + SECOND }, { context });
+    const afterRefresh = used.splice(0);
+
+    // Assess
+    // 4 items (group, incident, timeline entry, notice) + 2 sparse-index entries (open incident, pending notice).
+    expect(afterFirst).toEqual([[6, 'transaction']]);
+    expect(afterDuplicate).toEqual([]);
+    // The incident item and its open-incident index entry.
+    expect(afterRefresh).toEqual([[2, 'put']]);
+  });
+});

@@ -126,8 +126,8 @@ describe('TocsinStack', () => {
       { name: 'ops', topic: () => ids.opsTopic, key: () => ids.opsKey, displayName: TOPICS.ops.displayName },
     ];
 
-    it('are the only two topics', () => {
-      template.resourceCountIs('AWS::SNS::Topic', 2);
+    it('are these two and the ingest alarms topic', () => {
+      template.resourceCountIs('AWS::SNS::Topic', 3);
     });
 
     it.each(topics)('$name topic is encrypted with its own key and named from TOPICS', ({ topic, key, displayName }) => {
@@ -203,7 +203,7 @@ describe('TocsinStack', () => {
 
   describe('keys', () => {
     it('are one per table and topic', () => {
-      template.resourceCountIs('AWS::KMS::Key', 3);
+      template.resourceCountIs('AWS::KMS::Key', 4);
     });
 
     it('all rotate', () => {

@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import type { TocsinConfig } from '../lambda/core/config';
+import { createFunction } from './defaults';
+import type { OpsAlerts } from './ops-alerts';
+import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
+
+/** Properties of {@link Operations}. */
+export interface OperationsProps {
+  /** The incident store; when it has a customer-managed key (`table.encryptionKey`), the function may use it. */
+  readonly table: dynamodb.ITable;
+  /** Tocsin's configuration with its defaults applied; passed to the function as `CONFIG`. */
+  readonly config: TocsinConfig;
+  /** Where the alarm on this construct's own failures goes. */
+  readonly opsAlerts: OpsAlerts;
+}
+
+/**
+ * What `operate` does with the store: what `ingest` does, plus Query on the base table (an
+ * incident's items, a market's state).
+ */
+export const OPERATE_STORE_ACCESS: StoreAccess = {
+  tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  indexActions: { gsi1: ['dynamodb:Query'] },
+};
+
+/**
+ * Operator commands (ack, declare-halt, schedule-resume, resume, resolve, annotate): the `operate`
+ * function behind a Function URL with IAM authentication, so every command is signed and the
+ * timeline records the IAM caller who ran it.
+ *
+ * The function is called synchronously (the operator waits for the answer), so there is no
+ * dead-letter queue: a failure is the caller's error response, and the errors alarm tells the
+ * operators when commands fail.
+ *
+ * @example
+ * const operations = new Operations(this, 'Operations', { table: store.table, config, opsAlerts });
+ * new CfnOutput(this, 'OperateUrl', { value: operations.functionUrl.url });
+ */
+export class Operations extends Construct {
+  /** The `operate` function (`lambda/handlers/operate.ts`). */
+  public readonly function: NodejsFunction;
+  /** HTTPS endpoint for operator commands; callers sign their requests (SigV4, `lambda:InvokeFunctionUrl`). */
+  public readonly functionUrl: lambda.FunctionUrl;
+
+  public constructor(scope: Construct, id: string, props: OperationsProps) {
+    super(scope, id);
+    const { table, config, opsAlerts } = props;
+    // Before anything is built: a configuration too large for Lambda's environment fails here.
+    const environment = storeEnvironment(table, config);
+
+    this.function = createFunction(this, 'Function', {
+      entry: join(__dirname, '..', 'lambda', 'handlers', 'operate.ts'),
+      description: 'Tocsin operate: operator commands on incidents and markets',
+      environment,
+    });
+    grantStoreAccess(this.function, table, OPERATE_STORE_ACCESS);
+
+    this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+
+    opsAlerts.alarmOn(this, 'Errors', {
+      alarmDescription: 'The operate function failed: an operator command may not have been carried out.',
+      metric: this.function.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+  }
+}

@@ -1,0 +1,95 @@
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { ENV } from '../lambda/adapters/environment';
+import { TABLE_SCHEMA } from '../lambda/adapters/table-schema';
+import type { TocsinConfig } from '../lambda/core/config';
+
+/**
+ * What a function does with the incident store, in IAM action names. Transactions need no
+ * action of their own: each `Put` of a `TransactWriteItems` is authorized as `dynamodb:PutItem`
+ * (and a `ConditionCheck` would be `dynamodb:ConditionCheckItem`).
+ */
+export interface StoreAccess {
+  /** Actions on the base table, e.g. `dynamodb:GetItem`. */
+  readonly tableActions: readonly string[];
+  /**
+   * Actions on global secondary indexes, by index name (`{ gsi1: ['dynamodb:Query'] }`).
+   *
+   * @default - no index access
+   */
+  readonly indexActions?: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * Lambda allows 4 KB for all of a function's environment variables together; the house
+ * variables and the table name take a few hundred bytes, the rest is the configuration's.
+ */
+export const CONFIG_MAX_BYTES = 3584;
+
+/**
+ * What DynamoDB may do with the table's customer-managed key on a caller's behalf: the actions of
+ * `key.grantEncryptDecrypt` (which AWS documents for using a table key), with its `ReEncrypt*`
+ * and `GenerateDataKey*` written out. Spelled out, the grant needs no cdk-nag IAM5 acknowledgement,
+ * and it leaves out the key-pair actions that a table never uses.
+ */
+export const TABLE_KEY_ACTIONS = [
+  'kms:Decrypt',
+  'kms:Encrypt',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+] as const;
+
+const INDEX_NAMES: readonly string[] = TABLE_SCHEMA.globalSecondaryIndexes.map((index) => index.indexName);
+
+/**
+ * Grants `grantee` exactly `access` on `table`: each index by its own ARN (not `index/*`), and
+ * {@link TABLE_KEY_ACTIONS} on the table's key when it has a customer-managed one (DynamoDB uses
+ * the caller's permission on that key to read and write items).
+ *
+ * @throws Error naming the index when `access` mentions one that `TABLE_SCHEMA` does not define,
+ *   or when an action is not a `dynamodb:` action.
+ */
+export function grantStoreAccess(grantee: iam.IGrantable, table: dynamodb.ITable, access: StoreAccess): void {
+  const indexActions = Object.entries(access.indexActions ?? {});
+  for (const action of [...access.tableActions, ...indexActions.flatMap(([, actions]) => actions)]) {
+    if (!/^dynamodb:[A-Za-z]+$/.test(action)) {
+      throw new Error(`store access must list single dynamodb: actions (no wildcards); got "${action}"`);
+    }
+  }
+  for (const [indexName] of indexActions) {
+    if (!INDEX_NAMES.includes(indexName)) {
+      throw new Error(
+        `store access names index "${indexName}", which TABLE_SCHEMA does not define (it has: ${INDEX_NAMES.join(', ')})`,
+      );
+    }
+  }
+
+  if (access.tableActions.length > 0) {
+    iam.Grant.addToPrincipal({ grantee, actions: [...access.tableActions], resourceArns: [table.tableArn] });
+  }
+  for (const [indexName, actions] of indexActions) {
+    iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [`${table.tableArn}/index/${indexName}`] });
+  }
+  table.encryptionKey?.grant(grantee, ...TABLE_KEY_ACTIONS);
+}
+
+/**
+ * Environment of a function that works on the incident store: the table's name and the
+ * configuration, as the JSON that `lambda/adapters/wiring.ts` parses.
+ *
+ * @throws Error when the configuration's JSON exceeds {@link CONFIG_MAX_BYTES}.
+ */
+export function storeEnvironment(table: dynamodb.ITable, config: TocsinConfig): Record<string, string> {
+  const json = JSON.stringify(config);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > CONFIG_MAX_BYTES) {
+    // Found here rather than by a failed deployment: Lambda refuses an environment over 4 KB.
+    throw new Error(
+      `the configuration is ${bytes} bytes as JSON, but a function's ${ENV.config} variable may take at most ` +
+        `${CONFIG_MAX_BYTES} (Lambda allows 4 KB of environment in all): use shorter ids or fewer components`,
+    );
+  }
+  return { [ENV.tableName]: table.tableName, [ENV.config]: json };
+}
