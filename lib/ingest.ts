@@ -1,10 +1,12 @@
 import { join } from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -46,6 +48,12 @@ export const INGEST_STORE_ACCESS: StoreAccess = {
  * time; two retries ride out a throttle or a lost transaction race without delaying a real
  * failure's arrival in the dead-letter queue by more than a few minutes.
  */
+/** The sweep reads open incidents through the index, then re-reads and writes each one it resolves. */
+export const SWEEP_STORE_ACCESS: StoreAccess = {
+  tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  indexActions: { gsi1: ['dynamodb:Query'] },
+};
+
 const RETRY_ATTEMPTS = 2;
 
 /**
@@ -77,6 +85,9 @@ export class Ingest extends Construct {
   public readonly rule: events.Rule;
   /** Alarm events that could not be delivered or processed, kept 14 days for inspection and replay. */
   public readonly deadLetterQueue: sqs.Queue;
+  /** Resolves incidents whose alarms stayed OK for the quiet time (auto-resolve's timer). */
+  public readonly sweepFunction: NodejsFunction;
+  public readonly sweepSchedule: scheduler.CfnSchedule;
 
   public constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
@@ -105,6 +116,30 @@ export class Ingest extends Construct {
       onFailure: new SqsDestination(this.deadLetterQueue),
     });
     grantStoreAccess(this.function, table, INGEST_STORE_ACCESS);
+
+    this.sweepFunction = createFunction(this, 'SweepFunction', {
+      entry: join(__dirname, '..', 'lambda', 'handlers', 'sweep.ts'),
+      description: 'Tocsin sweep: auto-resolves incidents whose alarms stayed OK for the quiet time',
+      environment,
+      timeout: Duration.seconds(50),
+    });
+    grantStoreAccess(this.sweepFunction, table, SWEEP_STORE_ACCESS);
+    // The L1 schedule with a role of our own: the L2 target grants invoke on `function:*` too
+    // (every version), which least privilege and cdk-nag IAM5 both refuse.
+    const schedulerRole = new iam.Role(this, 'SweepScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Lets EventBridge Scheduler invoke the Tocsin sweep function',
+    });
+    schedulerRole.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.sweepFunction.functionArn] }));
+    this.sweepSchedule = new scheduler.CfnSchedule(this, 'SweepSchedule', {
+      description: 'Runs the Tocsin incident sweep every minute',
+      scheduleExpression: 'rate(1 minute)',
+      flexibleTimeWindow: { mode: 'OFF' },
+      // A missed minute is made up by the next one; retrying an old sweep would only overlap it.
+      target: { arn: this.sweepFunction.functionArn, roleArn: schedulerRole.roleArn, retryPolicy: { maximumRetryAttempts: 0 } },
+    });
 
     this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
@@ -139,6 +174,11 @@ export class Ingest extends Construct {
     opsAlerts.alarmOn(this, 'Errors', {
       alarmDescription: 'The ingest function failed (after its retries, the event is in the dead-letter queue).',
       metric: this.function.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
+      ...overThreshold,
+    });
+    opsAlerts.alarmOn(this, 'SweepErrors', {
+      alarmDescription: 'The incident sweep failed: incidents whose alarms are OK are not being auto-resolved.',
+      metric: this.sweepFunction.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
       ...overThreshold,
     });
     opsAlerts.alarmOn(this, 'DeadLetters', {

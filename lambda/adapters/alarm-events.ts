@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError, type FieldProblem } from '../core/errors';
 import { describe, id, ID_MAX_LENGTH, ID_PATTERN, instant, oneLine, parseWith, text, truncate } from '../core/validation';
 import { parseJsonRequest } from './http';

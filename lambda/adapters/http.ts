@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConflictError, ContentionError, NotFoundError, ValidationError } from '../core/errors';
 import { issueMessage, oneLine, toFieldProblems, truncate } from '../core/validation';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TocsinConfig } from './config';
 import type { DecisionContext } from './context';
 import { IncidentDraft } from './draft';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, type FieldProblem } from './errors';
 import { id as idSchema, toFieldProblems } from './validation';
 

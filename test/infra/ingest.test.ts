@@ -341,12 +341,12 @@ describe('Ingest', () => {
         Properties: { AlarmName: Match.stringLikeRegexp('^Tocsin-ops-Ingest-') },
       });
 
-    it('are three, each notifying the ops topic when it fires and when it clears', () => {
+    it('are four, each notifying the ops topic when it fires and when it clears', () => {
       // Prepare
       const alarms = Object.values(ingestAlarms());
 
       // Assess
-      expect(alarms).toHaveLength(3);
+      expect(alarms).toHaveLength(4);
       for (const alarm of alarms) {
         expect(alarm.Properties).toMatchObject({
           AlarmActions: [{ Ref: ids.opsTopic }],
@@ -441,7 +441,40 @@ describe('Ingest', () => {
           id: expect.stringMatching(/AwsSolutions-IAM5\[Resource::\*\]$/),
           reason: expect.stringMatching(/X-Ray/),
         },
+        {
+          path: 'Tocsin/Ingest/SweepFunctionRole/DefaultPolicy',
+          id: expect.stringMatching(/AwsSolutions-IAM5\[Resource::\*\]$/),
+          reason: expect.stringMatching(/X-Ray/),
+        },
       ]);
+    });
+  });
+
+  describe('sweep (auto-resolve timer)', () => {
+    it('runs the sweep function every minute through EventBridge Scheduler, with no retries', () => {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(1 minute)',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: {
+          Arn: { 'Fn::GetAtt': [logicalId(stack, stack.ingest.sweepFunction), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0 },
+        },
+      });
+    });
+
+    it('lets the scheduler invoke exactly the sweep function, no other version or function', () => {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: [{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId(stack, stack.ingest.sweepFunction), 'Arn'] } }],
+        },
+      });
+    });
+
+    it('alarms on sweep errors', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'Tocsin-ops-Ingest-SweepErrors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack, stack.ingest.sweepFunction) } }],
+      });
     });
   });
 });
