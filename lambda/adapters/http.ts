@@ -9,8 +9,13 @@ export interface HttpResponse {
   readonly body: string;
 }
 
-export function json(statusCode: number, body: unknown): HttpResponse {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+/** The answer to a request {@link parseJsonRequest} refused; a 405 says which method is allowed (RFC 9110). */
+export function rejection(result: { readonly statusCode: number; readonly error: string }): HttpResponse {
+  return json(result.statusCode, { error: result.error }, result.statusCode === 405 ? { allow: 'POST' } : {});
 }
 
 /**

@@ -18,33 +18,49 @@ const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601
 
 export const OPERATOR_COMMANDS = ['ack', 'declare-halt', 'schedule-resume', 'resume', 'resolve', 'annotate'] as const;
 
-const base = {
-  incidentId: text(100).optional(),
-  market: text(64).optional(),
-  segments: z.array(text(64)).max(20).optional(),
-  effectiveAt: isoDateTime.optional(),
-  note: text(2000).optional(),
-  as: text(128).optional(),
+const field = {
+  incidentId: text(100),
+  market: text(64),
+  segments: z
+    .array(text(64))
+    .max(20)
+    .refine((segments) => new Set(segments).size === segments.length, 'must not name a segment twice'),
+  effectiveAt: isoDateTime,
+  note: text(2000),
+  as: text(128),
 };
 
+/**
+ * One strict schema per command: a field the command does not use is refused, not ignored, so
+ * `{"command":"resume","segments":["prime"]}` cannot silently resume the whole market.
+ */
 export const operatorCommandSchema = z.discriminatedUnion(
   'command',
   [
-    z.strictObject({ ...base, command: z.literal('ack'), incidentId: text(100) }),
-    z.strictObject({ ...base, command: z.literal('resolve'), incidentId: text(100) }),
-    z.strictObject({ ...base, command: z.literal('annotate'), incidentId: text(100), note: text(2000) }),
-    z.strictObject({ ...base, command: z.literal('declare-halt') }),
-    z.strictObject({ ...base, command: z.literal('schedule-resume'), effectiveAt: isoDateTime }),
-    z.strictObject({ ...base, command: z.literal('resume') }),
+    z.strictObject({ command: z.literal('ack'), incidentId: field.incidentId, note: field.note.optional(), as: field.as.optional() }),
+    z.strictObject({ command: z.literal('resolve'), incidentId: field.incidentId, note: field.note.optional(), as: field.as.optional() }),
+    z.strictObject({ command: z.literal('annotate'), incidentId: field.incidentId, note: field.note, as: field.as.optional() }),
+    z.strictObject({
+      command: z.literal('declare-halt'),
+      incidentId: field.incidentId.optional(),
+      market: field.market.optional(),
+      segments: field.segments.optional(),
+      note: field.note.optional(),
+      as: field.as.optional(),
+    }),
+    z.strictObject({ command: z.literal('schedule-resume'), market: field.market.optional(), effectiveAt: field.effectiveAt, note: field.note.optional(), as: field.as.optional() }),
+    z.strictObject({ command: z.literal('resume'), market: field.market.optional(), note: field.note.optional(), as: field.as.optional() }),
   ],
   { error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${OPERATOR_COMMANDS.join(', ')}` : undefined) },
 );
 
-export type OperatorCommand = z.output<typeof operatorCommandSchema>;
+/** A valid command; fields a command does not take read as undefined. */
+export type OperatorCommand = z.output<typeof operatorCommandSchema> &
+  Partial<Record<'incidentId' | 'market' | 'effectiveAt' | 'note' | 'as', string>> & { readonly segments?: string[] };
 
 /** Validates an operator command; the error names the field, what arrived and what was expected. */
 export function parseOperatorCommand(input: unknown): OperatorCommand {
-  return parseWith(operatorCommandSchema, input, 'command');
+  return parseWith(operatorCommandSchema, input, 'command') as OperatorCommand;
 }
 
 /** What a command needs read before it can be decided. */

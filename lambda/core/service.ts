@@ -1,6 +1,6 @@
 import { commandMarket, decideCommand, type OperatorCommand } from './commands';
 import type { DecisionContext } from './context';
-import { ConcurrentUpdateError, ContentionError } from './errors';
+import { ConcurrentUpdateError, ContentionError, NotFoundError } from './errors';
 import { decideSignal, decideSweep, groupKeyOf } from './incidents';
 import { marketOfSignal } from './market';
 import { isNoChange, type Transition } from './model';
@@ -68,6 +68,7 @@ export async function ingestSignal(store: IncidentStore, signal: AlarmSignal, op
 export async function runCommand(store: IncidentStore, command: OperatorCommand, actor: string, options: UseCaseOptions): Promise<Outcome> {
   return decideAndCommit(store, `command ${command.command}`, options, async (ctx) => {
     let incident = command.incidentId ? await store.readIncident(command.incidentId) : undefined;
+    if (command.incidentId && !incident) throw new NotFoundError('incident', command.incidentId);
     if (command.command === 'ack' || command.command === 'resolve' || command.command === 'annotate') {
       return decideCommand(command, { ...(incident ? { incident } : {}) }, actor, ctx);
     }

@@ -1,6 +1,6 @@
 import { classifyIngestEvent, isIgnoredAlarm, parseHttpRequest, signalFromCloudWatchEvent, signalsFromSnsEvent, type IgnoredAlarm } from '../adapters/alarm-events';
 import { count, flushMetrics, logger, METRIC } from '../adapters/observability';
-import { errorResponse, json, type HttpResponse } from '../adapters/http';
+import { errorResponse, json, rejection, type HttpResponse } from '../adapters/http';
 import { environmentConfig, environmentStore, systemContext } from '../adapters/wiring';
 import type { DecisionContext } from '../core/context';
 import { ContentionError, ValidationError } from '../core/errors';
@@ -55,7 +55,7 @@ export function createIngestHandler(deps: IngestDependencies) {
     if (!request.ok) {
       count(METRIC.alarmsRejected);
       logger.warn('monitor event rejected', { statusCode: request.statusCode, error: request.error });
-      return json(request.statusCode, { error: request.error });
+      return rejection(request);
     }
     try {
       const result = await ingest(request.signal);

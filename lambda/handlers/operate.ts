@@ -1,4 +1,4 @@
-import { errorResponse, functionUrlRequest, json, parseJsonRequest, type HttpResponse } from '../adapters/http';
+import { errorResponse, functionUrlRequest, json, parseJsonRequest, rejection, type HttpResponse } from '../adapters/http';
 import { count, flushMetrics, logger, METRIC } from '../adapters/observability';
 import { environmentConfig, environmentStore, systemContext } from '../adapters/wiring';
 import { parseOperatorCommand } from '../core/commands';
@@ -28,7 +28,7 @@ export function createOperateHandler(deps: OperateDependencies) {
       const body = parseJsonRequest(event, COMMAND_MAX_BYTES, 'operator command');
       if (!body.ok) {
         count(METRIC.commandsRejected);
-        return json(body.statusCode, { error: body.error });
+        return rejection(body);
       }
       const command = parseOperatorCommand(body.value);
       const actor = request?.callerArn ? `${request.callerArn}${command.as ? ` (as ${command.as})` : ''}` : (command.as ?? 'anonymous');

@@ -78,6 +78,7 @@ describe('parseOperatorCommand', () => {
     ['segments that are not a list', { command: 'declare-halt', segments: 'first' }, 'segments'],
     ['a note over 2000 characters', { command: 'annotate', incidentId: 'inc-1', note: 'x'.repeat(2001) }, 'note'],
     ['an incidentId over 100 characters', { command: 'ack', incidentId: 'i'.repeat(101) }, 'incidentId'],
+    ['a segment named twice', { command: 'declare-halt', segments: ['first', 'first'] }, 'segments'],
   ])('rejects %s with a ValidationError naming %s', (_, input, field) => {
     // Act
     const error = thrown(() => parseOperatorCommand(input));
@@ -91,7 +92,11 @@ describe('parseOperatorCommand', () => {
   it.each<[string, Record<string, unknown>]>([
     ['on ack', { command: 'ack', incidentId: 'inc-1', colour: 'red' }],
     ['on declare-halt', { command: 'declare-halt', segment: ['first'] }],
-  ])('rejects an unknown field %s, naming it', (_, input) => {
+    ['segments on resume (a partial resumption it would not do)', { command: 'resume', segments: ['first'] }],
+    ['effectiveAt on resume', { command: 'resume', effectiveAt: '2020-10-02T09:00:00+09:00' }],
+    ['segments on schedule-resume', { command: 'schedule-resume', segments: ['first'], effectiveAt: '2020-10-02T09:00:00+09:00' }],
+    ['market on ack', { command: 'ack', incidentId: 'inc-1', market: 'equities' }],
+  ])('rejects a field the command does not take %s, naming it', (_, input) => {
     // Act
     const error = thrown(() => parseOperatorCommand(input));
 
