@@ -1,7 +1,9 @@
 import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  UpdateCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -10,6 +12,7 @@ import {
 import { ConcurrentUpdateError } from '../core/errors';
 import type { SignalSnapshot } from '../core/incidents';
 import { initialMarket, type GroupState, type Incident, type MarketState, type Notice, type TimelineEntry, type Transition } from '../core/model';
+import type { OutboxStore } from '../core/outbox';
 import type { IncidentRecord, IncidentStore, StoredNotice } from '../core/ports';
 
 /**
@@ -37,6 +40,7 @@ const incidentPk = (id: string) => `INCIDENT#${id}`;
 const groupKey = (key: string) => ({ pk: `GROUP#${key}`, sk: 'GROUP' });
 const marketKey = (id: string) => ({ pk: `MARKET#${id}`, sk: STATE });
 const incidentKey = (id: string) => ({ pk: incidentPk(id), sk: STATE });
+const noticeKey = (notice: Notice) => ({ pk: incidentPk(notice.incidentId), sk: `NOTICE#${pad(notice.sequence)}` });
 
 type Item = Record<string, unknown>;
 type WriteItem = { Put: { TableName: string; Item: Item; ConditionExpression: string; ExpressionAttributeValues?: Item } };
@@ -58,7 +62,7 @@ export function documentClient(client: DynamoDBClient = new DynamoDBClient({})):
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-export class DynamoDbIncidentStore implements IncidentStore {
+export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
   private readonly tableName: string;
   private readonly client: DynamoDBDocumentClient;
   private readonly onWriteCapacity: DynamoDbIncidentStoreOptions['onWriteCapacity'];
@@ -126,6 +130,35 @@ export class DynamoDbIncidentStore implements IncidentStore {
     };
   }
 
+  public async sentNoticeIds(notices: readonly Notice[]): Promise<ReadonlySet<string>> {
+    const sent = new Set<string>();
+    let keys: Item[] = notices.map(noticeKey);
+    // BatchGet may return part of the keys as unprocessed under load: ask again for those.
+    for (let attempt = 0; keys.length && attempt < 5; attempt += 1) {
+      const out = await this.client.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'noticeId, #s', ExpressionAttributeNames: { '#s': 'status' } } } }),
+      );
+      for (const item of out.Responses?.[this.tableName] ?? []) if (item.status === 'sent') sent.add(String(item.noticeId));
+      keys = (out.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
+    }
+    if (keys.length) throw new Error(`could not read the status of ${keys.length} outbox notices`);
+    return sent;
+  }
+
+  /** Marks an outbox notice sent and takes it off the pending index. Repeating it changes nothing. */
+  public async markSent(notice: Notice, messageId: string, sentAt: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: noticeKey(notice),
+        UpdateExpression: 'SET #s = :sent, sentAt = :at, messageId = :mid REMOVE gsi1pk, gsi1sk',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':sent': 'sent', ':at': new Date(sentAt).toISOString(), ':mid': messageId },
+      }),
+    );
+  }
+
   public async commit(transition: Transition): Promise<void> {
     const writes = this.writesOf(transition);
     if (writes.length === 0) return;
@@ -162,7 +195,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
       writes.push(
         this.fresh({
           pk: incidentPk(notice.incidentId),
-          sk: `NOTICE#${pad(notice.sequence)}`,
+          sk: noticeKey(notice).sk,
           entity: NOTICE_ENTITY,
           noticeId: notice.noticeId,
           status: 'pending',

@@ -39,3 +39,22 @@ export const TOPICS = {
 } as const;
 
 export type TopicKey = keyof typeof TOPICS;
+
+/**
+ * The event-source filter of the notify function: only outbox inserts reach it. The CDK stack
+ * passes it to the event source mapping (`FilterCriteria`), and the local runtime's stream
+ * poller applies the same pattern, so both deliver exactly the same records.
+ */
+export const OUTBOX_STREAM_FILTER = {
+  eventName: ['INSERT'],
+  dynamodb: { NewImage: { entity: { S: ['notice'] } } },
+} as const;
+
+/** Stream → notify delivery settings shared by the CDK event source and the local poller. */
+export const OUTBOX_STREAM_SETTINGS = {
+  /** At most 10 records a batch: one SNS PublishBatch call. */
+  batchSize: 10,
+  /** Retries of a failing batch before it goes to the on-failure destination. */
+  retryAttempts: 5,
+  bisectBatchOnError: true,
+} as const;

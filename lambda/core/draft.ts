@@ -1,5 +1,6 @@
 import type { Incident, MarketState, Notice, NoticeType, TimelineEntry, TimelineKind, Transition, GroupState } from './model';
 import { NOTICE_SCHEMA } from './model';
+import { fixFor } from './notice';
 
 /**
  * Accumulates one transition of one incident: each timeline entry and notice takes the next
@@ -55,6 +56,7 @@ export class IncidentDraft {
       effectiveAt: new Date(notice.effectiveAt ?? this.now).toISOString(),
       summary: notice.summary,
       detail: notice.detail ?? {},
+      fix: fixFor(type),
     });
     return this;
   }

@@ -126,6 +126,8 @@ export interface Notice {
   readonly effectiveAt: string;
   readonly summary: string;
   readonly detail: Readonly<Record<string, unknown>>;
+  /** The same facts in FIX terms (TradSesStatus 340, SecurityTradingStatus 326, HaltReason 327). */
+  readonly fix?: { readonly TradSesStatus?: 1 | 2; readonly SecurityTradingStatus?: 2 | 3; readonly HaltReason?: 5 };
 }
 
 /**

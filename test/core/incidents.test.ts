@@ -95,6 +95,7 @@ describe('decideSignal: the first firing', () => {
         effectiveAt: new Date(at(0)).toISOString(),
         summary: signal.summary,
         detail: { component: 'shared-disk', source: 'cloudwatch' },
+        fix: {},
       },
     ]);
     expect(t.group).toEqual({ groupKey: 'key:disk-1', incidentId: 'inc-fixed', keys: {}, version: 1 });

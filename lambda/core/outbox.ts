@@ -1,0 +1,102 @@
+import type { Notice } from './model';
+
+/**
+ * Publishing the outbox: the notify function's use case. Notices arrive from the table's
+ * stream in order; each is published to SNS, then marked sent. Delivery is at least once: a
+ * crash between publish and mark-sent re-sends that notice (same `noticeId`, receivers drop it);
+ * a notice already marked sent is never published again.
+ *
+ * Ordering: the first failure stops the batch. It and every later record are reported failed,
+ * so the event source retries from there (a DynamoDB stream resumes at the lowest failed
+ * record), and no notice overtakes an earlier one that has not gone out.
+ */
+
+/** One stream record as the use case sees it: a notice, or why it is not one. */
+export type OutboxRecord = { readonly recordId: string; readonly notice: Notice } | { readonly recordId: string; readonly invalid: string };
+
+export interface PublishResult {
+  /** noticeId → SNS message id */
+  readonly published: ReadonlyMap<string, string>;
+  /** noticeId → why SNS refused it */
+  readonly failed: ReadonlyMap<string, string>;
+}
+
+/** Publishes up to {@link MAX_PUBLISH_BATCH} notices in one call. */
+export interface NoticePublisher {
+  publish(notices: readonly Notice[]): Promise<PublishResult>;
+}
+
+export const MAX_PUBLISH_BATCH = 10;
+
+/** The outbox side of the store. */
+export interface OutboxStore {
+  /** The noticeIds among these that are already marked sent. */
+  sentNoticeIds(notices: readonly Notice[]): Promise<ReadonlySet<string>>;
+  markSent(notice: Notice, messageId: string, sentAt: number): Promise<void>;
+}
+
+export interface OutboxOutcome {
+  readonly published: string[];
+  readonly skipped: string[];
+  /** recordIds to report as failed (the first failure and everything after it). */
+  readonly failedRecordIds: string[];
+  readonly failure?: { readonly recordId: string; readonly reason: string };
+}
+
+export async function publishOutbox(
+  records: readonly OutboxRecord[],
+  ports: { readonly publisher: NoticePublisher; readonly outbox: OutboxStore; readonly now: () => number },
+): Promise<OutboxOutcome> {
+  const published: string[] = [];
+  const skipped: string[] = [];
+  const fail = (index: number, reason: string): OutboxOutcome => ({
+    published,
+    skipped,
+    failedRecordIds: records.slice(index).map((r) => r.recordId),
+    failure: { recordId: records[index]!.recordId, reason },
+  });
+
+  const notices = records.flatMap((r) => ('notice' in r ? [r.notice] : []));
+  const alreadySent = notices.length ? await ports.outbox.sentNoticeIds(notices) : new Set<string>();
+
+  let index = 0;
+  while (index < records.length) {
+    // The next run of publishable records, at most one PublishBatch long.
+    const run: { index: number; notice: Notice }[] = [];
+    while (index < records.length && run.length < MAX_PUBLISH_BATCH) {
+      const record = records[index]!;
+      if ('invalid' in record) break;
+      if (alreadySent.has(record.notice.noticeId)) {
+        if (run.length) break; // keep order: publish what precedes it first
+        skipped.push(record.notice.noticeId);
+        index += 1;
+        continue;
+      }
+      run.push({ index, notice: record.notice });
+      index += 1;
+    }
+    if (run.length === 0) {
+      const record = records[index];
+      if (record && 'invalid' in record) return fail(index, record.invalid);
+      continue;
+    }
+    let result: PublishResult;
+    try {
+      result = await ports.publisher.publish(run.map((r) => r.notice));
+    } catch (error) {
+      return fail(run[0]!.index, `publish failed: ${(error as Error).message}`);
+    }
+    for (const { index: at, notice } of run) {
+      const messageId = result.published.get(notice.noticeId);
+      if (messageId === undefined) return fail(at, `publish refused: ${result.failed.get(notice.noticeId) ?? 'no result for this notice'}`);
+      try {
+        await ports.outbox.markSent(notice, messageId, ports.now());
+      } catch (error) {
+        // Published but not marked: the retry re-sends it (the one duplicate the design allows).
+        return fail(at, `published as ${messageId} but not marked sent: ${(error as Error).message}`);
+      }
+      published.push(notice.noticeId);
+    }
+  }
+  return { published, skipped, failedRecordIds: [] };
+}
