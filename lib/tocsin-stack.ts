@@ -19,8 +19,9 @@ export interface TocsinStackProps extends StackProps {
 }
 
 /**
- * The whole Tocsin backend in one stack: the incident store, the participant notices topic, the
- * operations alerts topic, alarm ingestion and operator commands.
+ * The whole Tocsin backend in one stack: the incident store, the participant notices topic and
+ * the function publishing the store's outbox to it, the operations alerts topic, alarm ingestion
+ * and operator commands.
  *
  * @throws ConfigError at synth time when `config` is invalid, naming the field, e.g.
  *   `invalid configuration: groups[0].leaseDurationSeconds: must be more than 3 × heartbeatSeconds (6), got 5`
@@ -31,6 +32,7 @@ export class TocsinStack extends Stack {
   /** The configuration with every default applied. */
   public readonly config: TocsinConfig;
   public readonly store: Store;
+  /** Notices out: the participant notices topic and `notify`, fed by the table's stream. */
   public readonly notices: Notices;
   public readonly opsAlerts: OpsAlerts;
   /** Alarms in: the EventBridge rule, the alarms topic and the monitor-event Function URL. */
@@ -48,8 +50,9 @@ export class TocsinStack extends Stack {
     this.config = config;
 
     this.store = new Store(this, 'Store');
-    this.notices = new Notices(this, 'Notices');
+    // OpsAlerts before Notices, whose alarms notify it; construct ids, and so logical ids, are unchanged.
     this.opsAlerts = new OpsAlerts(this, 'OpsAlerts');
+    this.notices = new Notices(this, 'Notices', { table: this.store.table, opsAlerts: this.opsAlerts });
     const storeUsers = { table: this.store.table, config: this.config, opsAlerts: this.opsAlerts };
     this.ingest = new Ingest(this, 'Ingest', storeUsers);
     this.operations = new Operations(this, 'Operations', storeUsers);
