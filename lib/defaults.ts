@@ -1,5 +1,6 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -186,4 +187,26 @@ export function listAcknowledgements(root: IConstruct): RecordedAcknowledgement[
         })),
       ),
   );
+}
+
+/**
+ * Runs `fn` every minute with EventBridge Scheduler, without retries (a missed minute is made
+ * up by the next one; retrying an old run would only overlap it). The L1 schedule with a role of
+ * its own: the L2 Lambda target grants invoke on `function:*` too (every version), which least
+ * privilege and cdk-nag IAM5 both refuse.
+ */
+export function scheduleEveryMinute(scope: Construct, id: string, fn: NodejsFunction, description: string): scheduler.CfnSchedule {
+  const role = new iam.Role(scope, `${id}Role`, {
+    assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
+    }),
+    description: `Lets EventBridge Scheduler invoke ${fn.node.path}`,
+  });
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
+  return new scheduler.CfnSchedule(scope, id, {
+    description,
+    scheduleExpression: 'rate(1 minute)',
+    flexibleTimeWindow: { mode: 'OFF' },
+    target: { arn: fn.functionArn, roleArn: role.roleArn, retryPolicy: { maximumRetryAttempts: 0 } },
+  });
 }

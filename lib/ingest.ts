@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -16,7 +15,7 @@ import { Construct } from 'constructs';
 import { METRIC } from '../lambda/adapters/observability';
 import type { TocsinConfig } from '../lambda/core/config';
 import { createCloudWatchTopic } from './alarm-topic';
-import { acknowledge, createFunction, POWERTOOLS_ENVIRONMENT } from './defaults';
+import { acknowledge, createFunction, POWERTOOLS_ENVIRONMENT, scheduleEveryMinute } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
 import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
 
@@ -124,22 +123,7 @@ export class Ingest extends Construct {
       timeout: Duration.seconds(50),
     });
     grantStoreAccess(this.sweepFunction, table, SWEEP_STORE_ACCESS);
-    // The L1 schedule with a role of our own: the L2 target grants invoke on `function:*` too
-    // (every version), which least privilege and cdk-nag IAM5 both refuse.
-    const schedulerRole = new iam.Role(this, 'SweepScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-      description: 'Lets EventBridge Scheduler invoke the Tocsin sweep function',
-    });
-    schedulerRole.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.sweepFunction.functionArn] }));
-    this.sweepSchedule = new scheduler.CfnSchedule(this, 'SweepSchedule', {
-      description: 'Runs the Tocsin incident sweep every minute',
-      scheduleExpression: 'rate(1 minute)',
-      flexibleTimeWindow: { mode: 'OFF' },
-      // A missed minute is made up by the next one; retrying an old sweep would only overlap it.
-      target: { arn: this.sweepFunction.functionArn, roleArn: schedulerRole.roleArn, retryPolicy: { maximumRetryAttempts: 0 } },
-    });
+    this.sweepSchedule = scheduleEveryMinute(this, 'SweepSchedule', this.sweepFunction, 'Runs the Tocsin incident sweep every minute');
 
     this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../lambda/adapters/environment';
 import { METRIC } from '../lambda/adapters/observability';
 import { OUTBOX_STREAM_FILTER, OUTBOX_STREAM_SETTINGS, TOPICS } from '../lambda/adapters/table-schema';
-import { acknowledge, createFunction, POWERTOOLS_ENVIRONMENT } from './defaults';
+import { acknowledge, createFunction, POWERTOOLS_ENVIRONMENT, scheduleEveryMinute } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
 import { grantStoreAccess, type StoreAccess } from './store-access';
 
@@ -32,6 +32,12 @@ export interface NoticesProps {
  * What `notify` does with the store: a consistent BatchGetItem of the outbox items (which of the
  * batch's notices were already sent) and an UpdateItem per notice published (mark it sent).
  */
+/** The redrive finds pending notices through the index, then checks and marks them like notify. */
+export const REDRIVE_STORE_ACCESS: StoreAccess = {
+  tableActions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+  indexActions: { gsi1: ['dynamodb:Query'] },
+};
+
 export const NOTIFY_STORE_ACCESS: StoreAccess = {
   tableActions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
 };
@@ -104,6 +110,8 @@ export class Notices extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   /** The stream → `notify` event source mapping. */
   public readonly eventSourceMapping: lambda.EventSourceMapping;
+  /** Re-publishes notices still pending two minutes after issue (after the stream gave up on them). */
+  public readonly redriveFunction: NodejsFunction;
 
   public constructor(scope: Construct, id: string, props: NoticesProps) {
     super(scope, id);
@@ -161,6 +169,16 @@ export class Notices extends Construct {
     grantStoreAccess(this.function, table, NOTIFY_STORE_ACCESS);
     this.topic.grants.actions(this.function, ['sns:Publish'], { keyActions: [...NOTICE_TOPIC_KEY_ACTIONS] });
 
+    this.redriveFunction = createFunction(this, 'RedriveFunction', {
+      entry: join(__dirname, '..', 'lambda', 'handlers', 'redrive.ts'),
+      description: 'Tocsin redrive: re-publishes outbox notices still pending two minutes after issue',
+      environment: { [ENV.tableName]: table.tableName, [ENV.noticeTopicArn]: this.topic.topicArn },
+      timeout: Duration.seconds(50),
+    });
+    grantStoreAccess(this.redriveFunction, table, REDRIVE_STORE_ACCESS);
+    this.topic.grants.actions(this.redriveFunction, ['sns:Publish'], { keyActions: [...NOTICE_TOPIC_KEY_ACTIONS] });
+    scheduleEveryMinute(this, 'RedriveSchedule', this.redriveFunction, 'Runs the Tocsin outbox redrive every minute');
+
     const overZero = {
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -170,6 +188,11 @@ export class Notices extends Construct {
     opsAlerts.alarmOn(this, 'Errors', {
       alarmDescription: 'The notify function failed: the batch is retried, then described in the notices dead-letter queue.',
       metric: this.function.metricErrors({ period: oneMinute, statistic: cloudwatch.Stats.SUM }),
+      ...overZero,
+    });
+    opsAlerts.alarmOn(this, 'RedriveErrors', {
+      alarmDescription: 'The outbox redrive failed: notices the stream gave up on are not being re-published.',
+      metric: this.redriveFunction.metricErrors({ period: oneMinute, statistic: cloudwatch.Stats.SUM }),
       ...overZero,
     });
     opsAlerts.alarmOn(this, 'NoticeFailures', {

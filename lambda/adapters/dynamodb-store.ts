@@ -145,6 +145,19 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
     return sent;
   }
 
+  public async pendingNotices(issuedBefore: number, limit: number): Promise<Notice[]> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pending AND gsi1sk < :before',
+        ExpressionAttributeValues: { ':pending': PENDING_NOTICES, ':before': new Date(issuedBefore).toISOString() },
+        Limit: limit,
+      }),
+    );
+    return (Items ?? []).map((item) => item.notice as Notice);
+  }
+
   /** Marks an outbox notice sent and takes it off the pending index. Repeating it changes nothing. */
   public async markSent(notice: Notice, messageId: string, sentAt: number): Promise<void> {
     await this.client.send(

@@ -23,6 +23,7 @@ export const METRIC = {
   noticesPublished: 'NoticesPublished',
   noticesAlreadySent: 'NoticesAlreadySent',
   noticeFailures: 'NoticeFailures',
+  noticesRedriven: 'NoticesRedriven',
   commandsRun: 'CommandsRun',
   commandsRejected: 'CommandsRejected',
   contention: 'WriteContention',

@@ -30,6 +30,8 @@ export const MAX_PUBLISH_BATCH = 10;
 
 /** The outbox side of the store. */
 export interface OutboxStore {
+  /** Notices still pending that were issued before `issuedBefore` (epoch ms), oldest first, at most `limit`. */
+  pendingNotices?(issuedBefore: number, limit: number): Promise<Notice[]>;
   /** The noticeIds among these that are already marked sent. */
   sentNoticeIds(notices: readonly Notice[]): Promise<ReadonlySet<string>>;
   markSent(notice: Notice, messageId: string, sentAt: number): Promise<void>;
@@ -99,4 +101,23 @@ export async function publishOutbox(
     }
   }
   return { published, skipped, failedRecordIds: [] };
+}
+
+/**
+ * The outbox's safety net: re-publishes notices still pending `olderThanMs` after they were
+ * issued — those whose stream records exhausted their retries (and sit in the notify
+ * dead-letter queue), or were never delivered. Run on a schedule. A notice that notify is merely
+ * slow with may go out twice; receivers drop the second by `noticeId`.
+ */
+export async function redriveOutbox(
+  ports: { readonly publisher: NoticePublisher; readonly outbox: OutboxStore & Required<Pick<OutboxStore, 'pendingNotices'>>; readonly now: () => number },
+  options: { readonly olderThanMs: number; readonly limit?: number },
+): Promise<OutboxOutcome> {
+  const pending = await ports.outbox.pendingNotices(ports.now() - options.olderThanMs, options.limit ?? 100);
+  // Per incident in sequence order, incidents oldest first: nothing overtakes an earlier notice.
+  const ordered = [...pending].sort((a, b) => a.issuedAt.localeCompare(b.issuedAt) || a.incidentId.localeCompare(b.incidentId) || a.sequence - b.sequence);
+  return publishOutbox(
+    ordered.map((notice) => ({ recordId: notice.noticeId, notice })),
+    ports,
+  );
 }

@@ -236,13 +236,13 @@ describe('Notices', () => {
     const alarm = (name: string) =>
       Object.values(noticesAlarms()).find((a) => a.Properties.AlarmName === `Tocsin-ops-Notices-${name}`)?.Properties;
 
-    it('are four, each notifying the ops topic when it fires and when it clears', () => {
+    it('are five, each notifying the ops topic when it fires and when it clears', () => {
       // Prepare
       const alarms = Object.values(noticesAlarms());
 
       // Assess
       expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual(
-        ['DeadLetters', 'Errors', 'IteratorAge', 'NoticeFailures'].map((name) => `Tocsin-ops-Notices-${name}`),
+        ['DeadLetters', 'Errors', 'IteratorAge', 'NoticeFailures', 'RedriveErrors'].map((name) => `Tocsin-ops-Notices-${name}`),
       );
       for (const a of alarms) {
         expect(a.Properties).toMatchObject({
@@ -338,8 +338,26 @@ describe('Notices', () => {
           id: expect.stringMatching(/AwsSolutions-IAM5\[Resource::\*\]$/),
           reason: expect.stringMatching(/X-Ray/),
         },
+        {
+          path: 'Tocsin/Notices/RedriveFunctionRole/DefaultPolicy',
+          id: expect.stringMatching(/AwsSolutions-IAM5\[Resource::\*\]$/),
+          reason: expect.stringMatching(/X-Ray/),
+        },
       ]);
       expect(listAcknowledgements(app).filter(({ reason }) => reason.trim() === '')).toEqual([]);
+    });
+  });
+
+  describe('redrive (the outbox safety net)', () => {
+    it('runs every minute and may only publish to the notices topic and read/mark outbox items', () => {
+      const redrive = stack.notices.redriveFunction;
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(1 minute)',
+        Target: { Arn: { 'Fn::GetAtt': [logicalId(stack, redrive), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } },
+      });
+      const actions = statementsOfRole(template, logicalId(stack, redrive.role!)).flatMap(actionsOf);
+      expect(actions).toEqual(expect.arrayContaining(['sns:Publish', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+      expect(actions).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
     });
   });
 });
