@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { startLocalRuntime } from './runtime';
 
 /**
  * `npm start`: runs Tocsin locally on embedded emulators and stays up until Ctrl-C (SIGINT) or
@@ -21,6 +20,13 @@ async function main(): Promise<void> {
     throw new Error(`--port-base must be a whole number from 1024 to 65534, got "${values['port-base']}"`);
   }
   const log = (line: string) => process.stderr.write(`[tocsin] ${line}\n`);
+  // stdout carries only the endpoint line: the handlers' logs (Powertools, in dev mode through
+  // the global console) go to stderr, and their EMF metrics stay off (no CloudWatch here).
+  process.env.POWERTOOLS_DEV ??= 'true';
+  for (const level of ['log', 'info', 'debug', 'warn'] as const) console[level] = console.error;
+  // Loaded only now, so that the handlers' loggers are created with the settings above.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startLocalRuntime } = require('./runtime') as typeof import('./runtime');
   const runtime = await startLocalRuntime({ portBase, dataDir: values.data, configFile: values.config, log });
   process.stdout.write(`${JSON.stringify(runtime.endpoints)}\n`);
   log('ready; Ctrl-C to stop');

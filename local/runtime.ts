@@ -1,14 +1,29 @@
 import { readFile } from 'node:fs/promises';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ENV } from '../lambda/adapters/environment';
+import { SnsNoticePublisher } from '../lambda/adapters/sns-publisher';
+import { environmentStore, systemContext } from '../lambda/adapters/wiring';
 import { parseConfigJson, type TocsinConfig } from '../lambda/core/config';
+import { createIngestHandler } from '../lambda/handlers/ingest';
+import { createNotifyHandler } from '../lambda/handlers/notify';
+import { createOperateHandler } from '../lambda/handlers/operate';
+import { createRedriveHandler } from '../lambda/handlers/redrive';
+import { createSweepHandler } from '../lambda/handlers/sweep';
+import { startFunctionUrl, type FunctionUrlHandler, type FunctionUrlServer } from './function-url';
 import { createLocalResources, type LocalResources } from './resources';
+import { StreamPoller } from './stream-poller';
 
 /**
- * The embedded runtime behind `npm start` and `tocsin local`: the emulators plus Tocsin's
- * resources on them. Never deployed.
+ * The embedded runtime behind `npm start` and `tocsin local`: the emulators, Tocsin's resources
+ * on them, and the deployed handlers wired the way AWS wires them — Function URLs (ingest,
+ * operate), the table stream to notify (the event source mapping's batching, retries, bisection
+ * and on-failure queue), and the schedules (sweep, redrive). Never deployed.
  */
 
 /** The endpoint line of the local serve contract (shared/DESIGN.md, "Local serve mode"). */
 export interface LocalEndpoints {
+  readonly ingestUrl: string;
+  readonly operateUrl: string;
   readonly dynamodbEndpoint: string;
   readonly snsEndpoint: string;
   readonly sqsEndpoint: string;
@@ -18,44 +33,113 @@ export interface LocalEndpoints {
 }
 
 export interface LocalRuntimeOptions {
-  /** DynamoDB Local listens on this port and SNS/SQS on the next one. @default free ports */
+  /** DynamoDB Local on this port, SNS/SQS on the next, then ingest and operate. @default free ports */
   readonly portBase?: number;
   /** Keep DynamoDB data in this folder across restarts. @default in memory */
   readonly dataDir?: string;
   /** Path of a configuration JSON file (the same JSON as the stack's `config` prop). @default `{}` */
   readonly configFile?: string;
-  /** Name prefix for the table and topics. @default `tocsin` */
+  /** Name prefix for the table, topics and queues. @default `tocsin` */
   readonly prefix?: string;
+  /** How often the sweep runs (every minute in AWS). @default 1000 ms */
+  readonly sweepIntervalMs?: number;
+  /** How often the outbox redrive runs (every minute in AWS). @default 30000 ms */
+  readonly redriveIntervalMs?: number;
   /** Progress lines (never stdout, which carries only the endpoint line). @default none */
   readonly log?: (line: string) => void;
+  /**
+   * Emulators already running (the test suite's), used instead of starting new ones and left
+   * running on stop. @default start DynamoDB Local and fauxqs
+   */
+  readonly emulators?: RunningEmulators;
+}
+
+/** The part of `local/emulators.mjs`'s handle the runtime uses. */
+export interface RunningEmulators {
+  readonly dynamodb: { readonly endpoint: string; readonly pid: number };
+  readonly sns: { readonly endpoint: string };
+  readonly region: string;
+  readonly environment: Record<string, string>;
+  stop(): Promise<void>;
 }
 
 export interface LocalRuntime {
   readonly endpoints: LocalEndpoints;
   readonly resources: LocalResources;
   readonly config: TocsinConfig;
+  /** Where notices the stream gave up on are described (the notify on-failure destination). */
+  readonly notifyDeadLetterQueueUrl: string;
   /** The pid of the DynamoDB Local java process (tests check that it is gone after stop). */
   readonly javaPid: number;
+  /** Delivers every outbox notice written so far (tests and the replay wait on it). */
+  drainNotices(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts the emulators, points this process's AWS SDK at them and creates the resources. */
+/** Starts the emulators, points this process's AWS SDK at them, creates the resources and wires the handlers. */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   // Read and validate the configuration before starting anything: a bad file fails fast.
-  const config = parseConfigJson(options.configFile ? await readFile(options.configFile, 'utf8') : undefined);
-  const { startEmulators } = await import('./emulators.mjs');
-  const emulators = await startEmulators({
-    dynamodbPort: options.portBase,
-    snsPort: options.portBase === undefined ? undefined : options.portBase + 1,
-    dataDir: options.dataDir,
-    log: options.log,
-  });
+  const configText = options.configFile ? await readFile(options.configFile, 'utf8') : undefined;
+  const config = parseConfigJson(configText);
+  const log = options.log ?? (() => {});
+  const port = (offset: number) => (options.portBase === undefined ? undefined : options.portBase + offset);
+  let emulators: RunningEmulators;
+  const closers: Array<() => Promise<void>> = [];
+  if (options.emulators) {
+    emulators = options.emulators;
+  } else {
+    const { startEmulators } = await import('./emulators.mjs');
+    emulators = await startEmulators({ dynamodbPort: port(0), snsPort: port(1), dataDir: options.dataDir, log });
+    closers.push(() => emulators.stop());
+  }
+  const stop = async () => {
+    for (const close of closers.reverse().splice(0)) await close().catch((error: unknown) => log(`stop: ${String(error)}`));
+  };
   try {
     // Handlers build `new XClient({})`; the SDK's standard endpoint variables route them here.
     Object.assign(process.env, emulators.environment);
-    const resources = await createLocalResources(options.prefix ?? 'tocsin');
+    const prefix = options.prefix ?? 'tocsin';
+    const resources = await createLocalResources(prefix);
+    const env = {
+      ...process.env,
+      [ENV.tableName]: resources.tableName,
+      [ENV.noticeTopicArn]: resources.noticeTopicArn,
+      [ENV.opsTopicArn]: resources.opsTopicArn,
+      [ENV.config]: JSON.stringify(config),
+    };
+    const store = environmentStore(env);
+    const context = systemContext(config);
+
+    const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+    const { QueueUrl: notifyDeadLetterQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-notify-dlq` }));
+    sqs.destroy();
+
+    const serve = async (handler: FunctionUrlHandler, offset: number): Promise<FunctionUrlServer> => {
+      const server = await startFunctionUrl(handler, { port: port(offset), log });
+      closers.push(() => server.close());
+      return server;
+    };
+    const ingest = await serve(createIngestHandler({ store, context }) as FunctionUrlHandler, 2);
+    const operate = await serve(createOperateHandler({ store, context }) as FunctionUrlHandler, 3);
+
+    const publisher = new SnsNoticePublisher(resources.noticeTopicArn);
+    const poller = new StreamPoller({
+      streamArn: resources.streamArn,
+      handler: createNotifyHandler({ publisher, outbox: store }),
+      onFailureQueueUrl: notifyDeadLetterQueueUrl!,
+      pollIntervalMs: 50,
+      log,
+    });
+    poller.start();
+    closers.push(() => poller.stop());
+
+    every(options.sweepIntervalMs ?? 1000, createSweepHandler({ store, context }), closers, log);
+    every(options.redriveIntervalMs ?? 30_000, createRedriveHandler({ publisher, outbox: store }), closers, log);
+
     return {
       endpoints: {
+        ingestUrl: ingest.url,
+        operateUrl: operate.url,
         dynamodbEndpoint: emulators.dynamodb.endpoint,
         snsEndpoint: emulators.sns.endpoint,
         sqsEndpoint: emulators.sns.endpoint,
@@ -65,11 +149,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
       resources,
       config,
+      notifyDeadLetterQueueUrl: notifyDeadLetterQueueUrl!,
       javaPid: emulators.dynamodb.pid,
-      stop: () => emulators.stop(),
+      drainNotices: (timeoutMs?: number) => poller.drain(timeoutMs),
+      stop,
     };
   } catch (error) {
-    await emulators.stop();
+    await stop();
     throw error;
   }
+}
+
+/** A schedule: runs `task` every `ms`, never two at once, and stops with the runtime. */
+function every(ms: number, task: () => Promise<unknown>, closers: Array<() => Promise<void>>, log: (line: string) => void): void {
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = task()
+      .catch((error: unknown) => log(`scheduled task failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        running = undefined;
+      });
+  }, ms);
+  timer.unref();
+  closers.push(async () => {
+    clearInterval(timer);
+    await running;
+  });
 }

@@ -1,0 +1,52 @@
+import { CloudFormationClient, type CloudFormationClientConfig } from '@aws-sdk/client-cloudformation';
+import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
+
+/**
+ * Builds the SDK clients a command needs once its target is known (the region, endpoint and
+ * credentials depend on it). Tests inject their own; the CLI destroys every client it was given
+ * when the command ends.
+ */
+export interface CliClients {
+  sns(config: SNSClientConfig): SNSClient;
+  cloudFormation(config: CloudFormationClientConfig): CloudFormationClient;
+}
+
+/** Everything the CLI touches outside itself, so `run` can be driven from a test. */
+export interface CliIo {
+  /** Receives stdout text, newlines included. */
+  readonly stdout: (text: string) => void;
+  /** Receives stderr text, newlines included. */
+  readonly stderr: (text: string) => void;
+  /** Environment variables the CLI reads itself (`TOCSIN_LOCAL`, `TOCSIN_DEBUG`). Defaults to `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Defaults to {@link defaultClients}. Any client left out is built the default way. */
+  readonly clients?: Partial<CliClients>;
+}
+
+/** Clients from the given configuration, the rest (credentials, endpoints) from the SDK's default chain. */
+export const defaultClients: CliClients = {
+  sns: (config) => new SNSClient(config),
+  cloudFormation: (config) => new CloudFormationClient(config),
+};
+
+/** The real process: stdout, stderr and environment. */
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+  };
+}
+
+/** What a command's action receives besides its options. */
+export interface CommandContext {
+  readonly io: CliIo;
+  readonly env: NodeJS.ProcessEnv;
+  readonly clients: CliClients;
+  /** Writes one line to stdout. */
+  out(line: string): void;
+  /** Writes one line to stderr. */
+  note(line: string): void;
+  /** Destroys `client` when the command ends, whatever the outcome. */
+  own<T extends { destroy(): void }>(client: T): T;
+}

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import * as subscribe from './commands/subscribe';
+import { CliError } from './errors';
+import { defaultClients, processIo, type CliIo, type CommandContext } from './io';
+
+/**
+ * The `tocsin` command line. Each command is a module under `commands/` exporting
+ * `register(parent, ctx)`; they share the target options and resolver (`target.ts`), the error
+ * vocabulary (`errors.ts`) and the injectable I/O (`io.ts`).
+ */
+
+/** A command module: adds its command (options, help, action) to the program. */
+export interface CliCommandModule {
+  register(parent: Command, ctx: CommandContext): Command;
+}
+
+/** The commands, in the order `tocsin --help` lists them. */
+export const COMMANDS: readonly CliCommandModule[] = [subscribe];
+
+/**
+ * Runs the CLI with `argv` (the arguments after `tocsin`) and returns the exit code: 0 on success,
+ * 1 with one line on stderr on failure. Never calls `process.exit`.
+ *
+ * @example
+ *   const code = await run(['subscribe', '--local', 'serve.json', '--protocol', 'sqs', '--endpoint', queueArn], io);
+ */
+export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const owned: Array<{ destroy(): void }> = [];
+  const ctx: CommandContext = {
+    io,
+    env: io.env ?? process.env,
+    clients: { ...defaultClients, ...io.clients },
+    out: (line) => io.stdout(`${line}\n`),
+    note: (line) => io.stderr(`${line}\n`),
+    own: (client) => {
+      owned.push(client);
+      return client;
+    },
+  };
+  try {
+    await program(ctx).parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    // Commander has already written its own message (or the help) through the output configuration.
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CliError) {
+      io.stderr(`error: ${oneLine(error.message)}\n`);
+    } else {
+      const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+      io.stderr(`error: unexpected ${name}: ${oneLine(message)}${ctx.env.TOCSIN_DEBUG ? '' : ' (TOCSIN_DEBUG=1 shows the stack)'}\n`);
+    }
+    if (ctx.env.TOCSIN_DEBUG && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    return 1;
+  } finally {
+    for (const client of owned) client.destroy();
+  }
+}
+
+/** The commander program, its output routed to `ctx.io`. */
+export function program(ctx: CommandContext): Command {
+  const root = new Command('tocsin')
+    .description("Tocsin's operator and participant command line")
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => ctx.io.stdout(text),
+      writeErr: (text) => ctx.io.stderr(text),
+      // Keep commander's "(Did you mean …?)" on the error's line: one line per error.
+      outputError: (text, write) => write(text.replace(/\n(?=\(Did you mean)/, ' ')),
+    })
+    .showHelpAfterError(false);
+  for (const command of COMMANDS) command.register(root, ctx);
+  return root;
+}
+
+function packageVersion(): string {
+  const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return version;
+}
+
+/** An error message as one stderr line. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}

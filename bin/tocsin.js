@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// The `tocsin` bin (package.json "bin"). It runs bin/tocsin.ts through ts-node's transpile-only
+// hook, a devDependency: the CLI is for this repository's checkout (`npx tocsin …`), not a
+// published package. Type checking is `npm run typecheck`'s job, so start-up stays fast.
+'use strict';
+require('ts-node/register/transpile-only');
+const cli = require('./tocsin.ts');
+// Required rather than run (a test, or jest resolving `bin/tocsin` to this file): export only.
+if (require.main === module) cli.main();
+module.exports = cli;

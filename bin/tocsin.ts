@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { run } from './cli/program';
+
+/**
+ * The `tocsin` command line (`npx tocsin --help`). The program lives in `bin/cli/`; this file
+ * only connects it to the process. `bin/tocsin.js` runs it through ts-node.
+ */
+export { run } from './cli/program';
+export type { CliClients, CliIo } from './cli/io';
+
+/** Runs the CLI on this process's arguments and sets the exit code (no `process.exit`, so output is flushed). */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  // The SDK's multi-line notice about its future Node.js floor would bury the CLI's one-line
+  // errors; the repository pins its SDK versions and supports Node 20 (package.json engines).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  process.exitCode = await run(argv);
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,70 @@
+import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { Notice } from '../../lambda/core/model';
+import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { testClients, uniquePrefix, type TestAws } from '../helpers/aws';
+import { loadEvent } from '../helpers/events';
+
+/**
+ * The local runtime as a participant and a monitor see it: Function URLs on 127.0.0.1 that take
+ * the deployed requests, and notices in an SQS queue subscribed to the notices topic. It runs on
+ * the suite's emulators (local-lifecycle.test.ts covers the runtime starting its own).
+ */
+describe('local runtime', () => {
+  let runtime: LocalRuntime;
+  let aws: TestAws;
+  beforeAll(async () => {
+    const env = process.env as Record<string, string>;
+    runtime = await startLocalRuntime({
+      prefix: uniquePrefix('rt'),
+      emulators: {
+        dynamodb: { endpoint: env.AWS_ENDPOINT_URL_DYNAMODB!, pid: Number(env.TOCSIN_TEST_DYNAMODB_PID) },
+        sns: { endpoint: env.AWS_ENDPOINT_URL_SNS! },
+        region: env.AWS_REGION!,
+        environment: {},
+        stop: async () => {},
+      },
+    });
+    aws = testClients();
+  });
+  afterAll(async () => {
+    aws?.destroy();
+    await runtime?.stop();
+  });
+
+  async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, body: await response.json() };
+  }
+
+  it('turns a monitor event and an operator command into notices a subscribed queue receives', async () => {
+    // Prepare: a participant subscribes its queue.
+    const { QueueUrl } = await aws.sqs.send(new CreateQueueCommand({ QueueName: uniquePrefix('participant') }));
+    const { Attributes } = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    await aws.sns.send(new SubscribeCommand({ TopicArn: runtime.endpoints.noticeTopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn! }));
+    const monitorEvent = JSON.parse(loadEvent<{ body: string }>('function-url/monitor-event-firing.json').body);
+
+    // Act
+    const ingested = await post(runtime.endpoints.ingestUrl, monitorEvent);
+    const halted = await post(runtime.endpoints.operateUrl, { command: 'declare-halt', incidentId: ingested.body.incidentId, as: 'tanaka' });
+    await runtime.drainNotices();
+
+    // Assess
+    expect(ingested).toEqual({ status: 202, body: { incidentId: expect.stringMatching(/^inc-/), action: 'opened' } });
+    expect(halted.status).toBe(200);
+    expect(halted.body).toMatchObject({ ok: true, action: 'halted', market: { status: 'halted' } });
+    const { Messages } = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const notices = (Messages ?? []).map((m) => JSON.parse(JSON.parse(m.Body!).Message) as Notice);
+    expect(notices.map((n) => `${n.sequence}:${n.type}`)).toEqual(['1:incident-opened', '2:halt']);
+    expect(notices[1]!.fix).toEqual({ TradSesStatus: 1, SecurityTradingStatus: 2, HaltReason: 5 });
+  });
+
+  it('answers like a Function URL: 400 naming the field, 405 with Allow', async () => {
+    const bad = await post(runtime.endpoints.ingestUrl, { dedupKey: 'k' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/^invalid monitor event: /);
+    const get = await fetch(runtime.endpoints.operateUrl);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+  });
+});
