@@ -88,14 +88,21 @@ export async function publishOutbox(
     } catch (error) {
       return fail(run[0]!.index, `publish failed: ${(error as Error).message}`);
     }
-    for (const { index: at, notice } of run) {
+    // Mark what went out, all at once (the order of the marks does not matter, only that of
+    // the publishes), then settle in record order: the first refusal or failed mark fails from there.
+    const marks = await Promise.allSettled(
+      run.map(({ notice }) => {
+        const messageId = result.published.get(notice.noticeId);
+        return messageId === undefined ? Promise.resolve() : ports.outbox.markSent(notice, messageId, ports.now());
+      }),
+    );
+    for (const [i, { index: at, notice }] of run.entries()) {
       const messageId = result.published.get(notice.noticeId);
       if (messageId === undefined) return fail(at, `publish refused: ${result.failed.get(notice.noticeId) ?? 'no result for this notice'}`);
-      try {
-        await ports.outbox.markSent(notice, messageId, ports.now());
-      } catch (error) {
+      const mark = marks[i]!;
+      if (mark.status === 'rejected') {
         // Published but not marked: the retry re-sends it (the one duplicate the design allows).
-        return fail(at, `published as ${messageId} but not marked sent: ${(error as Error).message}`);
+        return fail(at, `published as ${messageId} but not marked sent: ${(mark.reason as Error).message}`);
       }
       published.push(notice.noticeId);
     }
