@@ -1,4 +1,5 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -208,5 +209,20 @@ export function scheduleEveryMinute(scope: Construct, id: string, fn: NodejsFunc
     scheduleExpression: 'rate(1 minute)',
     flexibleTimeWindow: { mode: 'OFF' },
     target: { arn: fn.functionArn, roleArn: role.roleArn, retryPolicy: { maximumRetryAttempts: 0 } },
+  });
+}
+
+/**
+ * One of Tocsin's own metrics (`lambda/adapters/observability.ts` METRIC), summed per minute, as
+ * the handlers emit it through Powertools: namespace `Tocsin`, dimension `service`.
+ */
+export function tocsinMetric(metricName: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: POWERTOOLS_ENVIRONMENT.POWERTOOLS_METRICS_NAMESPACE,
+    metricName,
+    // Powertools Metrics adds the service as a dimension of every metric it emits.
+    dimensionsMap: { service: POWERTOOLS_ENVIRONMENT.POWERTOOLS_SERVICE_NAME },
+    period: Duration.minutes(1),
+    statistic: cloudwatch.Stats.SUM,
   });
 }

@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { METRIC } from '../lambda/adapters/observability';
 import type { TocsinConfig } from '../lambda/core/config';
 import { createCloudWatchTopic } from './alarm-topic';
-import { acknowledge, createFunction, POWERTOOLS_ENVIRONMENT, scheduleEveryMinute } from './defaults';
+import { acknowledge, createFunction, scheduleEveryMinute, tocsinMetric } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
 import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
 
@@ -175,14 +175,7 @@ export class Ingest extends Construct {
     });
     opsAlerts.alarmOn(this, 'AlarmsRejected', {
       alarmDescription: 'The ingest function rejected malformed alarms or monitor events (see its log for the field).',
-      metric: new cloudwatch.Metric({
-        namespace: POWERTOOLS_ENVIRONMENT.POWERTOOLS_METRICS_NAMESPACE,
-        metricName: METRIC.alarmsRejected,
-        // Powertools Metrics adds the service as a dimension of every metric it emits.
-        dimensionsMap: { service: POWERTOOLS_ENVIRONMENT.POWERTOOLS_SERVICE_NAME },
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.SUM,
-      }),
+      metric: tocsinMetric(METRIC.alarmsRejected),
       ...overThreshold,
     });
   }

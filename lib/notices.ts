@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../lambda/adapters/environment';
 import { METRIC } from '../lambda/adapters/observability';
 import { OUTBOX_STREAM_FILTER, OUTBOX_STREAM_SETTINGS, TOPICS } from '../lambda/adapters/table-schema';
-import { acknowledge, createFunction, POWERTOOLS_ENVIRONMENT, scheduleEveryMinute } from './defaults';
+import { acknowledge, createFunction, scheduleEveryMinute, tocsinMetric } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
 import { grantStoreAccess, type StoreAccess } from './store-access';
 
@@ -197,14 +197,7 @@ export class Notices extends Construct {
     });
     opsAlerts.alarmOn(this, 'NoticeFailures', {
       alarmDescription: 'A notice could not be published to the participant notices topic (see the notify log for why).',
-      metric: new cloudwatch.Metric({
-        namespace: POWERTOOLS_ENVIRONMENT.POWERTOOLS_METRICS_NAMESPACE,
-        metricName: METRIC.noticeFailures,
-        // Powertools Metrics adds the service as a dimension of every metric it emits.
-        dimensionsMap: { service: POWERTOOLS_ENVIRONMENT.POWERTOOLS_SERVICE_NAME },
-        period: oneMinute,
-        statistic: cloudwatch.Stats.SUM,
-      }),
+      metric: tocsinMetric(METRIC.noticeFailures),
       ...overZero,
     });
     opsAlerts.alarmOn(this, 'IteratorAge', {
