@@ -12,6 +12,7 @@ import {
 import { ConcurrentUpdateError } from '../core/errors';
 import type { SignalSnapshot } from '../core/incidents';
 import { initialMarket, type GroupState, type Incident, type MarketState, type Notice, type TimelineEntry, type Transition } from '../core/model';
+import type { LeaseState, NodeState } from '../core/lease';
 import type { OutboxStore } from '../core/outbox';
 import type { IncidentRecord, IncidentStore, StoredNotice } from '../core/ports';
 
@@ -25,6 +26,8 @@ import type { IncidentRecord, IncidentStore, StoredNotice } from '../core/ports'
  * | `INCIDENT#<id>`    | `TIMELINE#<nnnnnn>` | one timeline entry                       |                   |
  * | `INCIDENT#<id>`    | `NOTICE#<nnnnnn>` | one outbox notice (the stream feeds notify) | `OUTBOX#PENDING` until sent |
  * | `MARKET#<id>`      | `STATE`          | the market's state                          |                   |
+ * | `LEASE#<group>`    | `LEASE`          | the failover lease (holder, epoch, version) |                   |
+ * | `LEASE#<group>`    | `NODE#<id>`      | a node's readiness, from its heartbeats     |                   |
  *
  * Every state item carries `version`; a transition is one TransactWriteItems in which each state
  * Put is conditional on the version read, and each timeline entry and notice on not existing.
@@ -40,6 +43,8 @@ const incidentPk = (id: string) => `INCIDENT#${id}`;
 const groupKey = (key: string) => ({ pk: `GROUP#${key}`, sk: 'GROUP' });
 const marketKey = (id: string) => ({ pk: `MARKET#${id}`, sk: STATE });
 const incidentKey = (id: string) => ({ pk: incidentPk(id), sk: STATE });
+const leaseKey = (group: string) => ({ pk: `LEASE#${group}`, sk: 'LEASE' });
+const nodeKey = (group: string, nodeId: string) => ({ pk: `LEASE#${group}`, sk: `NODE#${nodeId}` });
 const noticeKey = (notice: Notice) => ({ pk: incidentPk(notice.incidentId), sk: `NOTICE#${pad(notice.sequence)}` });
 
 type Item = Record<string, unknown>;
@@ -89,6 +94,21 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
       ...(group ? { group } : {}),
       ...(incident ? { incident } : {}),
       ...(haltingIncident && haltingIncident.status !== 'resolved' ? { haltingIncident } : {}),
+    };
+  }
+
+  /** A group's lease and its nodes' readiness records, in one strongly consistent query. */
+  public async readLeaseGroup(group: string): Promise<{ lease?: LeaseState; nodes: NodeState[] }> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': leaseKey(group).pk },
+      ConsistentRead: true,
+    });
+    const lease = items.find((i) => i.sk === 'LEASE');
+    return {
+      ...(lease ? { lease: fromItem<LeaseState>(lease) } : {}),
+      nodes: items.filter((i) => String(i.sk).startsWith('NODE#')).map((i) => fromItem<NodeState>(i)),
     };
   }
 
@@ -194,6 +214,8 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
     const writes: WriteItem[] = [];
     if (transition.group) writes.push(this.versioned(groupKey(transition.group.groupKey), 'group', transition.group));
     if (transition.market) writes.push(this.versioned(marketKey(transition.market.id), 'market', transition.market));
+    if (transition.lease) writes.push(this.versioned(leaseKey(transition.lease.group), 'lease', transition.lease));
+    if (transition.node) writes.push(this.versioned(nodeKey(transition.node.group, transition.node.nodeId), 'node', transition.node));
     if (transition.incident) {
       const incident = transition.incident;
       const open = incident.status !== 'resolved';

@@ -93,7 +93,8 @@ export type TimelineKind =
   | 'halt'
   | 'resume-scheduled'
   | 'resume'
-  | 'annotation';
+  | 'annotation'
+  | 'failover';
 
 export interface TimelineEntry {
   readonly incidentId: string;
@@ -142,6 +143,10 @@ export interface Transition {
   readonly incident?: Incident;
   readonly group?: GroupState;
   readonly market?: MarketState;
+  /** A failover group's lease (a promotion, a renewal), conditional on the version read. */
+  readonly lease?: import('./lease').LeaseState;
+  /** A node's readiness record. */
+  readonly node?: import('./lease').NodeState;
   readonly timeline: readonly TimelineEntry[];
   readonly notices: readonly Notice[];
 }
@@ -152,5 +157,5 @@ export function noChange(action: string, incidentId?: string): Transition {
 }
 
 export function isNoChange(transition: Transition): boolean {
-  return !transition.incident && !transition.group && !transition.market && transition.timeline.length === 0;
+  return !transition.incident && !transition.group && !transition.market && !transition.lease && !transition.node && transition.timeline.length === 0;
 }

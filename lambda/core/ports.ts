@@ -1,4 +1,5 @@
 import type { SignalSnapshot } from './incidents';
+import type { LeaseState, NodeState } from './lease';
 import type { Incident, MarketState, Notice, TimelineEntry, Transition } from './model';
 
 /**
@@ -19,6 +20,8 @@ export interface IncidentStore {
   /** Incidents not yet resolved, oldest first. */
   openIncidents(): Promise<Incident[]>;
   incidentRecord(incidentId: string): Promise<IncidentRecord | undefined>;
+  /** A failover group's lease and its nodes' readiness records. */
+  readLeaseGroup(group: string): Promise<{ lease?: LeaseState; nodes: NodeState[] }>;
 }
 
 export interface IncidentRecord {

@@ -31,7 +31,7 @@ export interface Outcome {
 
 const defaultPause = (attempt: number) => new Promise<void>((r) => setTimeout(r, Math.random() * 10 * attempt));
 
-async function decideAndCommit(
+export async function decideAndCommit(
   store: IncidentStore,
   what: string,
   options: UseCaseOptions,

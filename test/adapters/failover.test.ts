@@ -1,0 +1,165 @@
+import { DynamoDbIncidentStore } from '../../lambda/adapters/dynamodb-store';
+import { Promoter, recordHeartbeat } from '../../lambda/core/failover-service';
+import { failoverKey, readinessKey } from '../../lambda/core/lease';
+import { createTestResources, testClients, type TestAws } from '../helpers/aws';
+import { SECOND, T0, TestClock } from '../helpers/domain';
+
+/**
+ * Failover on the real DynamoDB Local with an injected clock: lease, fencing, promotion timing,
+ * concurrent promoters, no ready standby, the readiness alarm.
+ */
+
+const CONFIG = {
+  markets: [{ id: 'equities', segments: [] }],
+  components: [{ id: 'shared-disk', market: 'equities', critical: true }],
+  groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'] }], // heartbeat 2 s, lease 10 s, check 2 s
+};
+
+describe('failover lease and promoter', () => {
+  let aws: TestAws;
+  beforeAll(() => {
+    aws = testClients();
+  });
+  afterAll(() => aws.destroy());
+
+  async function world(config: object = CONFIG) {
+    const store = new DynamoDbIncidentStore({ tableName: (await createTestResources('failover', aws)).tableName });
+    const clock = new TestClock(T0, `f${Date.now()}`);
+    const options = { context: clock.context(config) };
+    const beat = (nodeId: string, ready = true, epoch?: number) =>
+      recordHeartbeat(store, { group: 'shared-disk', nodeId, ready, ...(epoch !== undefined ? { epoch } : {}) }, options);
+    return { store, clock, options, beat };
+  }
+
+  it('starts unit-1 as primary (epoch 1) and unit-2 as standby', async () => {
+    const { beat } = await world();
+    expect(await beat('unit-1')).toEqual({ role: 'primary', epoch: 1, holder: 'unit-1' });
+    expect(await beat('unit-2')).toEqual({ role: 'standby', epoch: 1, holder: 'unit-1' });
+  });
+
+  it('rejects an unknown group or node, naming it', async () => {
+    const { store, options } = await world();
+    await expect(recordHeartbeat(store, { group: 'nas', nodeId: 'unit-1', ready: true }, options)).rejects.toThrow('unknown group "nas": configured groups: shared-disk');
+    await expect(recordHeartbeat(store, { group: 'shared-disk', nodeId: 'unit-3', ready: true }, options)).rejects.toThrow('unknown node "unit-3"');
+  });
+
+  it('promotes the ready standby between leaseDuration and leaseDuration + checkInterval after the last heartbeat, and fences the old primary', async () => {
+    // Prepare: both units heartbeat every 2 s; the promoter checks every 2 s, offset by 1 s.
+    const { store, clock, options, beat } = await world();
+    const promoter = new Promoter(store, options);
+    await beat('unit-1');
+    let lastPrimaryBeat = clock.now;
+    let promotedAt: number | undefined;
+    let incidentId: string | undefined;
+
+    // Act: unit-1 dies at 07:04:20 (its last heartbeat); unit-2 goes on.
+    for (let t = 0; t <= 60 && promotedAt === undefined; t += 1) {
+      clock.now = T0 + t * SECOND;
+      if (t % 2 === 0) {
+        if (t <= 20) {
+          await beat('unit-1', true, 1);
+          lastPrimaryBeat = clock.now;
+        }
+        await beat('unit-2');
+      } else {
+        const [result] = await promoter.checkAll();
+        if (result!.decision === 'promote') {
+          promotedAt = clock.now;
+          incidentId = result!.promoted!.incidentId;
+          expect(result!.promoted).toMatchObject({ from: 'unit-1', to: 'unit-2', epoch: 2 });
+        }
+      }
+    }
+
+    // Assess
+    expect(promotedAt).toBeDefined();
+    expect(promotedAt! - lastPrimaryBeat).toBeGreaterThanOrEqual(10 * SECOND);
+    expect(promotedAt! - lastPrimaryBeat).toBeLessThanOrEqual(12 * SECOND);
+    expect(await beat('unit-1', true, 1)).toEqual({ role: 'fenced', epoch: 2, holder: 'unit-2' });
+    expect(await beat('unit-2', true)).toEqual({ role: 'primary', epoch: 2, holder: 'unit-2' });
+    const record = await store.incidentRecord(incidentId!);
+    expect(record?.notices.map((n) => `${n.notice.sequence}:${n.notice.type}`)).toEqual(['1:failover']);
+    expect(record?.timeline.map((e) => e.kind)).toEqual(['incident-opened', 'failover']);
+  });
+
+  it('never promotes while heartbeats jitter by up to leaseDuration − 2 × heartbeat', async () => {
+    const { store, clock, options, beat } = await world();
+    const promoter = new Promoter(store, options);
+    // Gaps of 2..6 s between the primary's heartbeats, over ten minutes, checked every second.
+    const gaps = [2, 6, 3, 6, 5, 2, 6, 4, 6, 6, 1, 6, 6];
+    let next = 0;
+    let i = 0;
+    for (let t = 0; t <= 600; t += 1) {
+      clock.now = T0 + t * SECOND;
+      if (t === next) {
+        await beat('unit-1', true, t === 0 ? undefined : 1);
+        await beat('unit-2');
+        next += gaps[i++ % gaps.length]!;
+      }
+      const [result] = await promoter.checkAll();
+      expect(result!.decision).toBe('watching');
+    }
+  });
+
+  it('makes exactly one promotion and one notice when 50 promoters act on the same expired lease', async () => {
+    // Prepare: 50 promoters have all watched the lease stand still for the lease duration.
+    const { store, clock, options, beat } = await world();
+    await beat('unit-1');
+    await beat('unit-2');
+    const promoters = Array.from({ length: 50 }, () => new Promoter(store, options));
+    await Promise.all(promoters.map((p) => p.checkAll()));
+    clock.advance(8 * SECOND);
+    await beat('unit-2'); // the standby stays fresh
+    clock.advance(2 * SECOND);
+
+    // Act
+    const results = (await Promise.all(promoters.map((p) => p.checkAll()))).flat();
+
+    // Assess
+    const promotions = results.filter((r) => r.decision === 'promote');
+    expect(promotions).toHaveLength(1);
+    expect(results.filter((r) => r.decision === 'lost-race')).toHaveLength(49);
+    const record = await store.incidentRecord(promotions[0]!.promoted!.incidentId!);
+    expect(record?.notices.map((n) => n.notice.type)).toEqual(['failover']);
+    expect(await beat('unit-1', true, 1)).toMatchObject({ role: 'fenced', epoch: 2 });
+  });
+
+  it('does not promote a standby that is not ready: a critical incident instead, and the readiness alarm before the fault', async () => {
+    // Prepare: unit-2 heartbeats but is not ready; the policy halts the market on critical alarms.
+    const config = { ...CONFIG, policy: { haltOnCritical: true } };
+    const { store, clock, options, beat } = await world(config);
+    const promoter = new Promoter(store, options);
+    await beat('unit-1');
+    await beat('unit-2', false);
+
+    // Act: the readiness alarm fires at once, while unit-1 is healthy.
+    await promoter.checkAll();
+    const before = (await store.openIncidents()).map((i) => Object.keys(i.keys)).flat();
+    clock.advance(12 * SECOND);
+    await beat('unit-2', false);
+    const [result] = await promoter.checkAll();
+
+    // Assess
+    expect(before).toContain(readinessKey('shared-disk'));
+    expect(result!.decision).toBe('no-ready-standby');
+    expect(await beat('unit-2', false)).toMatchObject({ role: 'standby', holder: 'unit-1', epoch: 1 });
+    const open = await store.openIncidents();
+    const stalled = open.find((i) => failoverKey('shared-disk') in i.keys);
+    expect(stalled?.severity).toBe('critical');
+    expect((await store.readMarket('equities')).status).toBe('halted');
+  });
+
+  it('resolves the readiness alarm when a standby reports ready again', async () => {
+    const { store, clock, options, beat } = await world({ ...CONFIG, policy: { autoResolveQuietSeconds: 0 } });
+    const promoter = new Promoter(store, options);
+    await beat('unit-1');
+    await beat('unit-2', false);
+    await promoter.checkAll();
+    clock.advance(SECOND);
+    await beat('unit-2', true);
+    await promoter.checkAll();
+    const readiness = (await store.openIncidents()).find((i) => readinessKey('shared-disk') in i.keys);
+    expect(readiness?.keys[readinessKey('shared-disk')]?.status).toBe('resolved');
+    expect(readiness?.resolvePendingSince).toBeDefined();
+  });
+});
