@@ -27,6 +27,9 @@ export const METRIC = {
   commandsRun: 'CommandsRun',
   commandsRejected: 'CommandsRejected',
   contention: 'WriteContention',
+  heartbeatsRejected: 'HeartbeatsRejected',
+  promotions: 'Promotions',
+  promotionsRefused: 'PromotionsRefused',
 } as const;
 
 export function count(name: (typeof METRIC)[keyof typeof METRIC], value = 1): void {

@@ -6,7 +6,7 @@ import { ConflictError, NotFoundError, TocsinError, ValidationError } from './er
 import { acknowledge, annotate, openManualIncident, resolveByOperator } from './incidents';
 import { halt, marketConfig, marketView, resume, scheduleResume } from './market';
 import type { Incident, MarketState, Transition } from './model';
-import { parseWith, text as boundedText } from './validation';
+import { id, parseWith, text as boundedText } from './validation';
 
 /**
  * Operator commands (contract: shared/DESIGN.md, "Operator command"). The HTTP body of the
@@ -16,7 +16,7 @@ import { parseWith, text as boundedText } from './validation';
 const text = boundedText;
 const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with Z or an offset, e.g. 2020-10-01T09:00:00+09:00' });
 
-export const OPERATOR_COMMANDS = ['ack', 'declare-halt', 'schedule-resume', 'resume', 'resolve', 'annotate'] as const;
+export const OPERATOR_COMMANDS = ['ack', 'declare-halt', 'schedule-resume', 'resume', 'resolve', 'annotate', 'failover', 'drill'] as const;
 
 const field = {
   incidentId: text(100),
@@ -28,6 +28,8 @@ const field = {
   effectiveAt: isoDateTime,
   note: text(2000),
   as: text(128),
+  group: id,
+  node: id,
 };
 
 /**
@@ -50,13 +52,15 @@ export const operatorCommandSchema = z.discriminatedUnion(
     }),
     z.strictObject({ command: z.literal('schedule-resume'), market: field.market.optional(), effectiveAt: field.effectiveAt, note: field.note.optional(), as: field.as.optional() }),
     z.strictObject({ command: z.literal('resume'), market: field.market.optional(), note: field.note.optional(), as: field.as.optional() }),
+    z.strictObject({ command: z.literal('failover'), group: field.group, to: field.node.optional(), note: field.note.optional(), as: field.as.optional() }),
+    z.strictObject({ command: z.literal('drill'), group: field.group, as: field.as.optional() }),
   ],
   { error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${OPERATOR_COMMANDS.join(', ')}` : undefined) },
 );
 
 /** A valid command; fields a command does not take read as undefined. */
 export type OperatorCommand = z.output<typeof operatorCommandSchema> &
-  Partial<Record<'incidentId' | 'market' | 'effectiveAt' | 'note' | 'as', string>> & { readonly segments?: string[] };
+  Partial<Record<'incidentId' | 'market' | 'effectiveAt' | 'note' | 'as' | 'group' | 'to', string>> & { readonly segments?: string[] };
 
 /** Validates an operator command; the error names the field, what arrived and what was expected. */
 export function parseOperatorCommand(input: unknown): OperatorCommand {
@@ -126,6 +130,9 @@ export function decideCommand(command: OperatorCommand, snapshot: CommandSnapsho
       const next = scheduleResume(market, draft, { effectiveAt: Date.parse(command.effectiveAt), actor, ...(command.note ? { note: command.note } : {}) }, ctx);
       return draft.finish('resume-scheduled', { market: next });
     }
+    case 'failover':
+    case 'drill':
+      throw new TocsinError(`${command.command} is decided by the failover rules (lambda/core/failover-service.ts), not here`);
     case 'resume': {
       const market = needMarket();
       const draft = haltingDraft(market, snapshot.incident, 'resume', ctx);

@@ -1,8 +1,12 @@
-import type { TocsinConfig } from './config';
-import { promotionTransition } from './failover';
+import type { GroupConfig, TocsinConfig } from './config';
+import { failedDrillTransition, promotionTransition } from './failover';
 import { decideSignal, groupKeyOf } from './incidents';
 import {
+  decideForcedFailover,
   decideHeartbeat,
+  drillDeadlineMs,
+  failedDrillSignal,
+  startDrill,
   decidePromotion,
   failoverSignal,
   groupConfig,
@@ -15,7 +19,8 @@ import {
 import { marketOfSignal } from './market';
 import { noChange } from './model';
 import type { IncidentStore } from './ports';
-import { decideAndCommit, ingestSignal, type UseCaseOptions } from './service';
+import { decideAndCommit, type Outcome, type UseCaseOptions } from './commit';
+import { ingestSignal } from './service';
 import type { SignalStatus } from './signal';
 
 /** A heartbeat: renew (holder), record readiness (standby), or tell the node it is fenced. */
@@ -31,9 +36,41 @@ export async function recordHeartbeat(store: IncidentStore, beat: Heartbeat, opt
   return reply!;
 }
 
+/** A drill that did not promote: lease back to normal, a critical incident, a `drill` notice — one transaction. */
+async function failDrillOf(store: IncidentStore, group: GroupConfig, why: string, options: UseCaseOptions): Promise<void> {
+  await decideAndCommit(store, `failed drill of ${group.id}`, options, async (ctx) => {
+    const { lease } = await store.readLeaseGroup(group.id);
+    if (!lease || lease.drillStartedAt === undefined) return noChange('no-drill');
+    const signal = failedDrillSignal(group, lease, why, ctx.now);
+    const snapshot = await store.readForSignal(groupKeyOf(signal, ctx), marketOfSignal(signal, ctx.config));
+    return failedDrillTransition(decideSignal(snapshot, signal, ctx), lease, why, ctx);
+  });
+}
+
+/** `failover --group G [--to NODE]` by an operator: now, fenced, recorded, announced. */
+export async function forceFailover(store: IncidentStore, groupId: string, to: string | undefined, actor: string, options: UseCaseOptions): Promise<Outcome> {
+  return decideAndCommit(store, `failover of ${groupId}`, options, async (ctx) => {
+    const group = groupConfig(ctx.config, groupId);
+    const { lease, nodes } = await store.readLeaseGroup(groupId);
+    const decision = decideForcedFailover(lease, nodes, group, to, ctx.now);
+    const signal = failoverSignal(group, decision, ctx.now);
+    const snapshot = await store.readForSignal(groupKeyOf(signal, ctx), marketOfSignal(signal, ctx.config));
+    return promotionTransition(decideSignal(snapshot, signal, ctx), decision, ctx, actor);
+  });
+}
+
+/** `drill --group G` by an operator: the holder's heartbeats stop counting; the promoter does the rest. */
+export async function requestDrill(store: IncidentStore, groupId: string, actor: string, options: UseCaseOptions): Promise<Outcome> {
+  return decideAndCommit(store, `drill of ${groupId}`, options, async (ctx) => {
+    const group = groupConfig(ctx.config, groupId);
+    const { lease } = await store.readLeaseGroup(groupId);
+    return { action: 'drill-started', lease: startDrill(lease, group, actor, ctx.now), timeline: [], notices: [] };
+  });
+}
+
 export interface CheckResult {
   readonly group: string;
-  readonly decision: PromotionDecision['kind'] | 'lost-race';
+  readonly decision: PromotionDecision['kind'] | 'lost-race' | 'drill-failed';
   readonly promoted?: { readonly from?: string; readonly to: string; readonly epoch: number; readonly incidentId?: string };
 }
 
@@ -57,6 +94,11 @@ export class Promoter {
     return results;
   }
 
+  private failDrill(group: GroupConfig, why: string): Promise<void> {
+    this.observations.delete(group.id);
+    return failDrillOf(this.store, group, why, this.options);
+  }
+
   public async check(groupId: string): Promise<CheckResult> {
     const ctx = this.options.context();
     const group = groupConfig(ctx.config, groupId);
@@ -71,6 +113,13 @@ export class Promoter {
 
     const decision = decidePromotion(lease, nodes, this.observations.get(groupId), ctx.now, group);
     this.observations.set(groupId, decision.observation);
+
+    const drillOver = lease?.drillUntil !== undefined && ctx.now >= lease.drillUntil;
+    if (lease?.drillStartedAt !== undefined && (decision.kind === 'no-ready-standby' || (decision.kind === 'watching' && drillOver))) {
+      const why = decision.kind === 'no-ready-standby' ? 'no standby was ready to take over' : `not promoted within ${Math.round(drillDeadlineMs(group) / 1000)} s`;
+      await this.failDrill(group, why);
+      return { group: groupId, decision: 'drill-failed' };
+    }
     if (decision.kind === 'watching') return { group: groupId, decision: 'watching' };
 
     if (decision.kind === 'no-ready-standby') {
@@ -92,7 +141,7 @@ export class Promoter {
       return promotionTransition(decideSignal(snapshot, signal, attempt), again, attempt);
     });
     const promoted = outcome.transition.lease;
-    if (outcome.action !== 'promoted' || !promoted) {
+    if ((outcome.action !== 'promoted' && outcome.action !== 'drill-passed') || !promoted) {
       this.observations.delete(groupId);
       return { group: groupId, decision: 'lost-race' };
     }

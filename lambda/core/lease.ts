@@ -1,5 +1,5 @@
 import type { GroupConfig, TocsinConfig } from './config';
-import { NotFoundError } from './errors';
+import { ConflictError, NotFoundError } from './errors';
 import type { AlarmSignal } from './signal';
 
 /**
@@ -23,8 +23,11 @@ export interface LeaseState {
   readonly version: number;
   /** Tocsin's clock at the last write (for people; promoters do not rely on it). */
   readonly updatedAt: number;
-  /** While a drill runs, the holder's heartbeats are not accepted, until this time. */
+  /** While a drill runs, the holder's heartbeats are not accepted, until this time (its deadline). */
   readonly drillUntil?: number;
+  /** When the running drill started, and who started it. */
+  readonly drillStartedAt?: number;
+  readonly drillBy?: string;
 }
 
 export interface NodeState {
@@ -109,7 +112,15 @@ export interface Observation {
 
 export type PromotionDecision =
   | { readonly kind: 'watching'; readonly observation: Observation }
-  | { readonly kind: 'promote'; readonly observation: Observation; readonly from?: string; readonly to: string; readonly lease: LeaseState }
+  | {
+      readonly kind: 'promote';
+      readonly observation: Observation;
+      readonly from?: string;
+      readonly to: string;
+      readonly lease: LeaseState;
+      /** Set when the promotion completes a drill: when the drill started. */
+      readonly drillStartedAt?: number;
+    }
   | { readonly kind: 'no-ready-standby'; readonly observation: Observation; readonly holder?: string; readonly silentForMs: number };
 
 /** The ready standbys, freshest first: ready, and heard from within the lease duration. */
@@ -144,6 +155,7 @@ export function decidePromotion(
     ...(lease ? { from: lease.holder } : {}),
     to: candidate.nodeId,
     lease: { group: group.id, holder: candidate.nodeId, epoch: (lease?.epoch ?? 0) + 1, version: version + 1, updatedAt: now },
+    ...(lease?.drillStartedAt !== undefined ? { drillStartedAt: lease.drillStartedAt } : {}),
   };
 }
 
@@ -186,5 +198,82 @@ export function failoverSignal(group: GroupConfig, decision: Exclude<PromotionDe
     occurredAt: now,
     source: 'monitor',
     details: { group: group.id, ...(decision.kind === 'promote' ? { from: decision.from, to: decision.to, epoch: decision.lease.epoch } : { holder: decision.holder }) },
+  };
+}
+
+/** A lease without its drill: what every promotion and every drill's end writes. */
+export function withoutDrill(lease: LeaseState): LeaseState {
+  const { drillUntil: _until, drillStartedAt: _started, drillBy: _by, ...rest } = lease;
+  return rest;
+}
+
+/**
+ * `failover --group G [--to NODE]`: a forced switchover, now, to `to` or the freshest ready
+ * standby. Still fenced (epoch + 1) and conditional on the lease read; refused (409) when there
+ * is no lease, the target is the holder, or the target is not ready.
+ */
+export function decideForcedFailover(lease: LeaseState | undefined, nodes: readonly NodeState[], group: GroupConfig, to: string | undefined, now: number): Extract<PromotionDecision, { kind: 'promote' }> {
+  if (to !== undefined && !group.nodes.includes(to)) throw new NotFoundError('node', to, `nodes of group ${group.id}: ${group.nodes.join(', ')}`);
+  if (!lease) throw new ConflictError(`cannot fail over ${group.id}: no node holds its lease yet`, { group: group.id });
+  const state = { group: group.id, holder: lease.holder, epoch: lease.epoch };
+  if (to === lease.holder) throw new ConflictError(`cannot fail over ${group.id} to ${to}: it already holds the lease (epoch ${lease.epoch})`, state);
+  const ready = readyStandbys(lease, nodes, now, group);
+  const target = to === undefined ? ready[0] : ready.find((n) => n.nodeId === to);
+  if (!target) {
+    throw new ConflictError(
+      `cannot fail over ${group.id}${to ? ` to ${to}` : ''}: ${to ? 'it has not' : 'no standby has'} reported ready within ${group.leaseDurationSeconds} s`,
+      { ...state, ready: ready.map((n) => n.nodeId) },
+    );
+  }
+  return {
+    kind: 'promote',
+    observation: { version: lease.version, since: now },
+    from: lease.holder,
+    to: target.nodeId,
+    lease: { ...withoutDrill(lease), holder: target.nodeId, epoch: lease.epoch + 1, version: lease.version + 1, updatedAt: now },
+  };
+}
+
+/** How long a drill may take before it counts as failed: the lease, two checks and 5 s. */
+export function drillDeadlineMs(group: GroupConfig): number {
+  return (group.leaseDurationSeconds + 2 * group.checkIntervalSeconds + 5) * 1000;
+}
+
+/**
+ * `drill --group G`: stops accepting the holder's heartbeats, so the whole promotion path runs
+ * for real; the promoter records the result. Only on a group whose `drills` is enabled.
+ */
+export function startDrill(lease: LeaseState | undefined, group: GroupConfig, by: string, now: number): LeaseState {
+  if (!group.drills) throw new ConflictError(`drills are not enabled for group ${group.id}: set groups[].drills to true in the configuration`, { group: group.id, drills: false });
+  if (!lease) throw new ConflictError(`cannot drill ${group.id}: no node holds its lease yet`, { group: group.id });
+  if (lease.drillUntil !== undefined && now < lease.drillUntil) {
+    throw new ConflictError(`a drill of ${group.id} is already running until ${new Date(lease.drillUntil).toISOString()}`, { group: group.id, drillUntil: new Date(lease.drillUntil).toISOString() });
+  }
+  return { ...lease, drillUntil: now + drillDeadlineMs(group), drillStartedAt: now, drillBy: by, version: lease.version + 1, updatedAt: now };
+}
+
+export const drillKey = (group: string) => `tocsin:drill:${group}`;
+
+/** A drill that did not promote within its deadline: an incident of its own. */
+export function failedDrillSignal(group: GroupConfig, lease: LeaseState, why: string, now: number): AlarmSignal {
+  return {
+    dedupKey: drillKey(group.id),
+    status: 'firing',
+    severity: 'critical',
+    component: group.id,
+    summary: `Failover drill of ${group.id} failed: ${why}`,
+    occurredAt: now,
+    source: 'monitor',
+    details: { group: group.id, holder: lease.holder, startedAt: lease.drillStartedAt, by: lease.drillBy },
+  };
+}
+
+/** The lease as operators see it. */
+export function leaseView(lease: LeaseState): Record<string, unknown> {
+  return {
+    group: lease.group,
+    holder: lease.holder,
+    epoch: lease.epoch,
+    ...(lease.drillUntil !== undefined ? { drillUntil: new Date(lease.drillUntil).toISOString() } : {}),
   };
 }

@@ -94,7 +94,8 @@ export type TimelineKind =
   | 'resume-scheduled'
   | 'resume'
   | 'annotation'
-  | 'failover';
+  | 'failover'
+  | 'drill';
 
 export interface TimelineEntry {
   readonly incidentId: string;

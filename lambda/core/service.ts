@@ -1,9 +1,9 @@
 import { commandMarket, decideCommand, type OperatorCommand } from './commands';
-import type { DecisionContext } from './context';
-import { ConcurrentUpdateError, ContentionError, NotFoundError } from './errors';
+import { decideAndCommit, type Outcome, type UseCaseOptions } from './commit';
+import { NotFoundError } from './errors';
+import { forceFailover, requestDrill } from './failover-service';
 import { decideSignal, decideSweep, groupKeyOf } from './incidents';
 import { marketOfSignal } from './market';
-import { isNoChange, type Transition } from './model';
 import type { IncidentStore } from './ports';
 import type { AlarmSignal } from './signal';
 
@@ -11,50 +11,6 @@ import type { AlarmSignal } from './signal';
  * The use cases: read, decide (pure), commit (one conditional transaction), and on a lost
  * race read again and decide again, a bounded number of times.
  */
-
-export interface UseCaseOptions {
-  /** A fresh context per attempt: the clock moves on between attempts. */
-  readonly context: () => DecisionContext;
-  /** @default 8 */
-  readonly maxAttempts?: number;
-  /** Waits between attempts. @default a jittered setTimeout of up to 10 × attempt ms */
-  readonly pause?: (attempt: number) => Promise<void>;
-}
-
-export interface Outcome {
-  readonly action: string;
-  readonly incidentId?: string;
-  readonly transition: Transition;
-  /** How many attempts it took (1 unless a race was lost). */
-  readonly attempts: number;
-}
-
-const defaultPause = (attempt: number) => new Promise<void>((r) => setTimeout(r, Math.random() * 10 * attempt));
-
-export async function decideAndCommit(
-  store: IncidentStore,
-  what: string,
-  options: UseCaseOptions,
-  decide: (ctx: DecisionContext) => Promise<Transition>,
-): Promise<Outcome> {
-  const maxAttempts = options.maxAttempts ?? 8;
-  const pause = options.pause ?? defaultPause;
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-    const transition = await decide(options.context());
-    const incidentId = transition.incident?.id ?? transition.incidentId;
-    if (isNoChange(transition)) return { action: transition.action, ...(incidentId ? { incidentId } : {}), transition, attempts: attempt };
-    try {
-      await store.commit(transition);
-      return { action: transition.action, ...(incidentId ? { incidentId } : {}), transition, attempts: attempt };
-    } catch (error) {
-      if (!(error instanceof ConcurrentUpdateError)) throw error;
-      lastError = error;
-      if (attempt < maxAttempts) await pause(attempt);
-    }
-  }
-  throw new ContentionError(what, maxAttempts, { cause: lastError });
-}
 
 /** Ingests one alarm signal: dedup, grouping, inhibition, lifecycle, policy halt. */
 export async function ingestSignal(store: IncidentStore, signal: AlarmSignal, options: UseCaseOptions): Promise<Outcome> {
@@ -66,6 +22,8 @@ export async function ingestSignal(store: IncidentStore, signal: AlarmSignal, op
 
 /** Runs one operator command on behalf of `actor`. */
 export async function runCommand(store: IncidentStore, command: OperatorCommand, actor: string, options: UseCaseOptions): Promise<Outcome> {
+  if (command.command === 'failover') return forceFailover(store, command.group!, command.to, actor, options);
+  if (command.command === 'drill') return requestDrill(store, command.group!, actor, options);
   return decideAndCommit(store, `command ${command.command}`, options, async (ctx) => {
     let incident = command.incidentId ? await store.readIncident(command.incidentId) : undefined;
     if (command.incidentId && !incident) throw new NotFoundError('incident', command.incidentId);
@@ -91,3 +49,6 @@ export async function sweepIncidents(store: IncidentStore, options: UseCaseOptio
   }
   return outcomes;
 }
+
+export type { Outcome, UseCaseOptions } from './commit';
+export { decideAndCommit } from './commit';

@@ -4,6 +4,7 @@ import { environmentConfig, environmentStore, systemContext } from '../adapters/
 import { parseOperatorCommand } from '../core/commands';
 import type { DecisionContext } from '../core/context';
 import { ContentionError, TocsinError, ValidationError } from '../core/errors';
+import { leaseView } from '../core/lease';
 import { marketView } from '../core/market';
 import type { IncidentStore } from '../core/ports';
 import { runCommand } from '../core/service';
@@ -42,6 +43,7 @@ export function createOperateHandler(deps: OperateDependencies) {
         action: outcome.action,
         ...(outcome.incidentId ? { incidentId: outcome.incidentId } : {}),
         ...(outcome.transition.market ? { market: marketView(outcome.transition.market) } : {}),
+        ...(outcome.transition.lease ? { lease: leaseView(outcome.transition.lease) } : {}),
         notices: outcome.transition.notices.map((n) => ({ noticeId: n.noticeId, type: n.type, sequence: n.sequence })),
       });
     } catch (error) {

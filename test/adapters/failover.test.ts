@@ -1,5 +1,7 @@
 import { DynamoDbIncidentStore } from '../../lambda/adapters/dynamodb-store';
 import { Promoter, recordHeartbeat } from '../../lambda/core/failover-service';
+import { runCommand } from '../../lambda/core/service';
+import { ConflictError } from '../../lambda/core/errors';
 import { failoverKey, readinessKey } from '../../lambda/core/lease';
 import { createTestResources, testClients, type TestAws } from '../helpers/aws';
 import { SECOND, T0, TestClock } from '../helpers/domain';
@@ -161,5 +163,79 @@ describe('failover lease and promoter', () => {
     const readiness = (await store.openIncidents()).find((i) => readinessKey('shared-disk') in i.keys);
     expect(readiness?.keys[readinessKey('shared-disk')]?.status).toBe('resolved');
     expect(readiness?.resolvePendingSince).toBeDefined();
+  });
+
+  describe('forced switchover and drills', () => {
+    it('fails over on command, at once, fenced and announced, with the operator on the timeline', async () => {
+      const { store, options, beat } = await world();
+      await beat('unit-1');
+      await beat('unit-2');
+      const outcome = await runCommand(store, { command: 'failover', group: 'shared-disk', to: 'unit-2' }, 'tanaka', options);
+      expect(outcome.transition.lease).toMatchObject({ holder: 'unit-2', epoch: 2 });
+      expect(await beat('unit-1', true, 1)).toMatchObject({ role: 'fenced', epoch: 2 });
+      const record = await store.incidentRecord(outcome.incidentId!);
+      expect(record?.notices.map((n) => n.notice.type)).toEqual(['failover']);
+      expect(record?.timeline.find((e) => e.kind === 'failover')?.actor).toBe('tanaka');
+    });
+
+    it.each([
+      ['to a node that is not ready', async (b: (n: string, r?: boolean) => Promise<unknown>) => (await b('unit-1'), await b('unit-2', false)), 'unit-2', /has not reported ready/],
+      ['to the holder itself', async (b: (n: string, r?: boolean) => Promise<unknown>) => (await b('unit-1'), await b('unit-2')), 'unit-1', /already holds the lease/],
+      ['before any node holds the lease', async () => undefined, 'unit-2', /no node holds its lease yet/],
+    ])('refuses a failover %s', async (_, prepare, to, message) => {
+      const { store, options, beat } = await world();
+      await prepare(beat);
+      const error = await runCommand(store, { command: 'failover', group: 'shared-disk', to }, 'tanaka', options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect((error as Error).message).toMatch(message);
+    });
+
+    it('refuses a drill on a group where drills are not enabled', async () => {
+      const { store, options, beat } = await world();
+      await beat('unit-1');
+      await expect(runCommand(store, { command: 'drill', group: 'shared-disk' }, 'tanaka', options)).rejects.toThrow(/drills are not enabled for group shared-disk/);
+    });
+
+    async function drill(standbyReady: boolean) {
+      const config = { ...CONFIG, groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'], drills: true }] };
+      const { store, clock, options, beat } = await world(config);
+      const promoter = new Promoter(store, options);
+      await beat('unit-1');
+      await beat('unit-2', standbyReady);
+      await runCommand(store, { command: 'drill', group: 'shared-disk' }, 'tanaka', options);
+      const results = [];
+      for (let t = 1; t <= 30; t += 1) {
+        clock.advance(SECOND);
+        if (t % 2 === 0) {
+          expect(await beat('unit-1', true, 1)).toMatchObject({ role: expect.stringMatching(/primary|fenced/) });
+          await beat('unit-2', standbyReady);
+        }
+        const [result] = await promoter.checkAll();
+        results.push(result!.decision);
+        if (result!.decision !== 'watching') return { store, result: result!, t };
+      }
+      return { store, result: undefined, t: 30, results };
+    }
+
+    it('passes a drill on a healthy pair: promoted within the lease, result on the timeline, a drill notice', async () => {
+      const { store, result, t } = await drill(true);
+      expect(result?.decision).toBe('promote');
+      expect(t).toBeGreaterThanOrEqual(10);
+      expect(t).toBeLessThanOrEqual(12);
+      const record = await store.incidentRecord(result!.promoted!.incidentId!);
+      expect(record?.notices.map((n) => n.notice.type)).toEqual(['failover', 'drill']);
+      expect(record?.notices[1]?.notice.detail).toMatchObject({ result: 'passed' });
+    });
+
+    it('fails a drill when the standby never reports ready: no promotion, a critical incident, a drill notice', async () => {
+      const { store, result } = await drill(false);
+      expect(result?.decision).toBe('drill-failed');
+      const failed = (await store.openIncidents()).find((i) => 'tocsin:drill:shared-disk' in i.keys);
+      expect(failed?.severity).toBe('critical');
+      const record = await store.incidentRecord(failed!.id);
+      expect(record?.notices.map((n) => n.notice.type)).toEqual(['incident-opened', 'drill']);
+      expect((await store.readLeaseGroup('shared-disk')).lease).toMatchObject({ holder: 'unit-1', epoch: 1 });
+      expect((await store.readLeaseGroup('shared-disk')).lease?.drillUntil).toBeUndefined();
+    });
   });
 });

@@ -53,8 +53,8 @@ describe('parseOperatorCommand', () => {
     expect(command).toEqual(input);
   });
 
-  it('knows exactly the six commands of the design', () => {
-    expect([...OPERATOR_COMMANDS].sort()).toEqual(['ack', 'annotate', 'declare-halt', 'resolve', 'resume', 'schedule-resume']);
+  it('knows exactly the eight commands of the design', () => {
+    expect([...OPERATOR_COMMANDS].sort()).toEqual(['ack', 'annotate', 'declare-halt', 'drill', 'failover', 'resolve', 'resume', 'schedule-resume']);
   });
 
   it.each<[string, unknown, string]>([
