@@ -4,6 +4,8 @@ import { ENV } from '../lambda/adapters/environment';
 import { SnsNoticePublisher } from '../lambda/adapters/sns-publisher';
 import { environmentStore, systemContext } from '../lambda/adapters/wiring';
 import { parseConfigJson, type TocsinConfig } from '../lambda/core/config';
+import { Promoter } from '../lambda/core/failover-service';
+import { createHeartbeatHandler } from '../lambda/handlers/heartbeat';
 import { createIngestHandler } from '../lambda/handlers/ingest';
 import { createNotifyHandler } from '../lambda/handlers/notify';
 import { createOperateHandler } from '../lambda/handlers/operate';
@@ -23,6 +25,7 @@ import { StreamPoller } from './stream-poller';
 /** The endpoint line of the local serve contract (shared/DESIGN.md, "Local serve mode"). */
 export interface LocalEndpoints {
   readonly ingestUrl: string;
+  readonly heartbeatUrl: string;
   readonly operateUrl: string;
   readonly dynamodbEndpoint: string;
   readonly snsEndpoint: string;
@@ -33,7 +36,7 @@ export interface LocalEndpoints {
 }
 
 export interface LocalRuntimeOptions {
-  /** DynamoDB Local on this port, SNS/SQS on the next, then ingest and operate. @default free ports */
+  /** DynamoDB Local on this port, SNS/SQS on the next, then ingest, operate and heartbeat. @default free ports */
   readonly portBase?: number;
   /** Keep DynamoDB data in this folder across restarts. @default in memory */
   readonly dataDir?: string;
@@ -43,6 +46,8 @@ export interface LocalRuntimeOptions {
   readonly prefix?: string;
   /** How often the sweep runs (every minute in AWS). @default 1000 ms */
   readonly sweepIntervalMs?: number;
+  /** How often the promoter checks the leases. @default the smallest `checkIntervalSeconds` of the groups */
+  readonly promoteIntervalMs?: number;
   /** How often the outbox redrive runs (every minute in AWS). @default 30000 ms */
   readonly redriveIntervalMs?: number;
   /** Progress lines (never stdout, which carries only the endpoint line). @default none */
@@ -121,6 +126,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     };
     const ingest = await serve(createIngestHandler({ store, context }) as FunctionUrlHandler, 2);
     const operate = await serve(createOperateHandler({ store, context }) as FunctionUrlHandler, 3);
+    const heartbeat = await serve(createHeartbeatHandler({ store, context }) as FunctionUrlHandler, 4);
 
     const publisher = new SnsNoticePublisher(resources.noticeTopicArn);
     const poller = new StreamPoller({
@@ -133,12 +139,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     poller.start();
     closers.push(() => poller.stop());
 
+    // In AWS a promoter runs per scheduled minute; locally one promoter watches for as long as
+    // the runtime runs, checking as often as the most demanding group asks.
+    const promoter = new Promoter(store, { context });
+    const checkMs = Math.min(2000, ...config.groups.map((g) => g.checkIntervalSeconds * 1000));
+    every(options.promoteIntervalMs ?? checkMs, () => promoter.checkAll(), closers, log);
     every(options.sweepIntervalMs ?? 1000, createSweepHandler({ store, context }), closers, log);
     every(options.redriveIntervalMs ?? 30_000, createRedriveHandler({ publisher, outbox: store }), closers, log);
 
     return {
       endpoints: {
         ingestUrl: ingest.url,
+        heartbeatUrl: heartbeat.url,
         operateUrl: operate.url,
         dynamodbEndpoint: emulators.dynamodb.endpoint,
         snsEndpoint: emulators.sns.endpoint,

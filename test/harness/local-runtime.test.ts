@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Notice } from '../../lambda/core/model';
@@ -66,5 +69,58 @@ describe('local runtime', () => {
     const get = await fetch(runtime.endpoints.operateUrl);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
+  });
+});
+
+describe('local runtime: failover over real time', () => {
+  it('promotes the standby after the primary stops heartbeating, and fences it', async () => {
+    // Prepare: a short lease, so the test takes seconds (heartbeat 1 s, lease 4 s, check 1 s).
+    const env = process.env as Record<string, string>;
+    const file = join(mkdtempSync(join(tmpdir(), 'tocsin-')), 'config.json');
+    writeFileSync(file, JSON.stringify({ groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'], heartbeatSeconds: 1, leaseDurationSeconds: 4, checkIntervalSeconds: 1 }] }));
+    const runtime = await startLocalRuntime({
+      prefix: uniquePrefix('fo'),
+      configFile: file,
+      emulators: {
+        dynamodb: { endpoint: env.AWS_ENDPOINT_URL_DYNAMODB!, pid: Number(env.TOCSIN_TEST_DYNAMODB_PID) },
+        sns: { endpoint: env.AWS_ENDPOINT_URL_SNS! },
+        region: env.AWS_REGION!,
+        environment: {},
+        stop: async () => {},
+      },
+    });
+    const beat = async (nodeId: string, epoch?: number) => {
+      const response = await fetch(runtime.endpoints.heartbeatUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ group: 'shared-disk', nodeId, ready: true, ...(epoch ? { epoch } : {}) }),
+      });
+      return (await response.json()) as { role: string; epoch: number; holder: string };
+    };
+
+    try {
+      // Act: both heartbeat for 3 s, then only unit-2.
+      expect(await beat('unit-1')).toEqual({ role: 'primary', epoch: 1, holder: 'unit-1' });
+      let reply = await beat('unit-2');
+      for (let i = 0; i < 3; i += 1) {
+        await new Promise((r) => setTimeout(r, 1000));
+        await beat('unit-1', 1);
+        reply = await beat('unit-2');
+      }
+      const lastPrimaryBeat = Date.now();
+      while (reply.holder !== 'unit-2' && Date.now() - lastPrimaryBeat < 30_000) {
+        await new Promise((r) => setTimeout(r, 250));
+        reply = await beat('unit-2');
+      }
+      const promotedAfter = Date.now() - lastPrimaryBeat;
+
+      // Assess: never before the lease ran out (how soon after is a benchmark's business).
+      expect(reply).toEqual({ role: 'primary', epoch: 2, holder: 'unit-2' });
+      expect(promotedAfter).toBeGreaterThanOrEqual(4000);
+      expect(await beat('unit-1', 1)).toEqual({ role: 'fenced', epoch: 2, holder: 'unit-2' });
+      expect(await beat('unit-2', 2)).toEqual({ role: 'primary', epoch: 2, holder: 'unit-2' });
+    } finally {
+      await runtime.stop();
+    }
   });
 });
