@@ -11,9 +11,8 @@ import { StreamPoller } from '../local/stream-poller';
 /**
  * `npm run bench` (notify part): the notify handler's time per batch of 10 outbox notices and
  * the SNS publish calls per notice, against DynamoDB Local and fauxqs on this machine.
- * Prints one JSON object on stdout.
  */
-async function main(): Promise<void> {
+export async function benchNotify(): Promise<Record<string, unknown>> {
   const { startEmulators } = await import('../local/emulators.mjs');
   const emulators = await startEmulators();
   try {
@@ -65,24 +64,15 @@ async function main(): Promise<void> {
 
     const full = batchMs.filter((_, i) => sizes[i] === 10).sort((a, b) => a - b);
     const pick = (q: number) => Number(full[Math.min(full.length - 1, Math.floor(q * full.length))]!.toFixed(1));
-    process.stdout.write(
-      `${JSON.stringify({
-        notify: {
-          measuredAgainst: 'DynamoDB Local 3.3 (in memory) and fauxqs 1.9.2 on 127.0.0.1, in-process handler, Node ' + process.version,
-          notices,
-          batchesOf10: full.length,
-          msPerBatchOf10: { p50: pick(0.5), p99: pick(0.99), max: pick(1) },
-          snsMessagesPerNotice: Number((messages / notices).toFixed(3)),
-          publishBatchCallsPerNotice: Number((publishCalls / notices).toFixed(3)),
-        },
-      })}\n`,
-    );
+    return {
+      measuredAgainst: `DynamoDB Local 3.3 (in memory) and fauxqs 1.9.2 on 127.0.0.1, in-process handler, Node ${process.version}`,
+      notices,
+      batchesOf10: full.length,
+      msPerBatchOf10: { p50: pick(0.5), p99: pick(0.99), max: pick(1) },
+      snsMessagesPerNotice: Number((messages / notices).toFixed(3)),
+      publishBatchCallsPerNotice: Number((publishCalls / notices).toFixed(3)),
+    };
   } finally {
     await emulators.stop();
   }
 }
-
-main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});

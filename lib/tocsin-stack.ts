@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { parseConfig, type TocsinConfig, type TocsinConfigInput } from '../lambda/core/config';
+import { Failover } from './failover';
 import { Ingest } from './ingest';
 import { Notices } from './notices';
 import { Operations } from './operations';
@@ -20,8 +21,8 @@ export interface TocsinStackProps extends StackProps {
 
 /**
  * The whole Tocsin backend in one stack: the incident store, the participant notices topic and
- * the function publishing the store's outbox to it, the operations alerts topic, alarm ingestion
- * and operator commands.
+ * the function publishing the store's outbox to it, the operations alerts topic, alarm ingestion,
+ * operator commands, and standby promotion for the configured failover groups.
  *
  * @throws ConfigError at synth time when `config` is invalid, naming the field, e.g.
  *   `invalid configuration: groups[0].leaseDurationSeconds: must be more than 3 × heartbeatSeconds (6), got 5`
@@ -39,6 +40,8 @@ export class TocsinStack extends Stack {
   public readonly ingest: Ingest;
   /** Operator commands: the `operate` Function URL. */
   public readonly operations: Operations;
+  /** Standby promotion: the heartbeat Function URL and the scheduled promoter. */
+  public readonly failover: Failover;
 
   public constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
     // Before super(): an invalid configuration must not leave a half-built stack in the app.
@@ -56,6 +59,7 @@ export class TocsinStack extends Stack {
     const storeUsers = { table: this.store.table, config: this.config, opsAlerts: this.opsAlerts };
     this.ingest = new Ingest(this, 'Ingest', storeUsers);
     this.operations = new Operations(this, 'Operations', storeUsers);
+    this.failover = new Failover(this, 'Failover', storeUsers);
 
     new CfnOutput(this, 'TableName', {
       description: 'DynamoDB table holding incidents, market state, leases, timeline and outbox',
@@ -80,6 +84,10 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, 'OperateUrl', {
       description: 'Function URL (AWS_IAM auth) taking operator commands as HTTP POST',
       value: this.operations.functionUrl.url,
+    });
+    new CfnOutput(this, 'HeartbeatUrl', {
+      description: 'Function URL (AWS_IAM auth) taking node heartbeats as HTTP POST {group, nodeId, ready, epoch?}',
+      value: this.failover.heartbeatUrl.url,
     });
   }
 }

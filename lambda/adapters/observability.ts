@@ -32,11 +32,20 @@ export const METRIC = {
   promotionsRefused: 'PromotionsRefused',
 } as const;
 
+let pending = false;
+
 export function count(name: (typeof METRIC)[keyof typeof METRIC], value = 1): void {
   metrics.addMetric(name, MetricUnit.Count, value);
+  pending = true;
 }
 
-/** Emits the metrics gathered during one invocation (EMF on stdout; CloudWatch picks them up). */
+/**
+ * Emits the metrics gathered during one invocation (EMF on stdout; CloudWatch picks them up).
+ * An invocation that counted nothing (most heartbeats) emits nothing, rather than Powertools'
+ * "No application metrics to publish" warning.
+ */
 export function flushMetrics(): void {
+  if (!pending) return;
+  pending = false;
   metrics.publishStoredMetrics();
 }

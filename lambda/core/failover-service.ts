@@ -89,9 +89,8 @@ export class Promoter {
   ) {}
 
   public async checkAll(config: TocsinConfig = this.options.context().config): Promise<CheckResult[]> {
-    const results: CheckResult[] = [];
-    for (const group of config.groups) results.push(await this.check(group.id));
-    return results;
+    // Groups are independent: check them side by side, so one slow group delays no other.
+    return Promise.all(config.groups.map((group) => this.check(group.id)));
   }
 
   private failDrill(group: GroupConfig, why: string): Promise<void> {
@@ -145,7 +144,8 @@ export class Promoter {
       this.observations.delete(groupId);
       return { group: groupId, decision: 'lost-race' };
     }
-    this.observations.set(groupId, { version: promoted.version, since: ctx.now });
+    // Watch the new lease from the commit, so the new holder gets a whole lease to heartbeat.
+    this.observations.set(groupId, { version: promoted.version, since: promoted.updatedAt });
     return {
       group: groupId,
       decision: 'promote',

@@ -39,6 +39,7 @@ function promotionOnly(
   const summary = `Failover: ${decision.to} now serves ${decision.lease.group} (epoch ${decision.lease.epoch})${decision.from ? `; ${decision.from} is fenced` : ''}.`;
   const detail = { group: decision.lease.group, from: decision.from ?? null, to: decision.to, epoch: decision.lease.epoch };
   const lease: LeaseState = decision.lease;
+  const node = decision.candidate;
   const incident = incidentTransition.incident;
   if (!incident) {
     // The failover signal carries the promoter's clock, so the incident rules write the incident
@@ -53,7 +54,7 @@ function promotionOnly(
     const timeline = [...incidentTransition.timeline];
     const draft = new IncidentDraft(incident, ctx.now, incident.version - 1).log('failover', actor, summary, detail);
     const extra = draft.finish('promoted');
-    return { ...incidentTransition, action: 'promoted', incident: extra.incident!, lease, notices, timeline: [...timeline, ...extra.timeline] };
+    return { ...incidentTransition, action: 'promoted', incident: extra.incident!, lease, node, notices, timeline: [...timeline, ...extra.timeline] };
   }
   const draft = new IncidentDraft(incident, ctx.now, incident.version - 1)
     .log('failover', actor, summary, detail)
@@ -64,6 +65,7 @@ function promotionOnly(
     action: 'promoted',
     incident: extra.incident!,
     lease,
+    node,
     timeline: [...incidentTransition.timeline, ...extra.timeline],
     notices: [...incidentTransition.notices, ...extra.notices],
   };

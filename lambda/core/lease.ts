@@ -118,6 +118,12 @@ export type PromotionDecision =
       readonly from?: string;
       readonly to: string;
       readonly lease: LeaseState;
+      /**
+       * The chosen standby's record as read, rewritten at version + 1 in the promotion's
+       * transaction: if the node reports "not ready" between the read and the commit, the
+       * promotion fails its condition instead of handing the lease to a node that cannot serve.
+       */
+      readonly candidate: NodeState;
       /** Set when the promotion completes a drill: when the drill started. */
       readonly drillStartedAt?: number;
     }
@@ -154,6 +160,7 @@ export function decidePromotion(
     observation,
     ...(lease ? { from: lease.holder } : {}),
     to: candidate.nodeId,
+    candidate: { ...candidate, version: candidate.version + 1 },
     lease: { group: group.id, holder: candidate.nodeId, epoch: (lease?.epoch ?? 0) + 1, version: version + 1, updatedAt: now },
     ...(lease?.drillStartedAt !== undefined ? { drillStartedAt: lease.drillStartedAt } : {}),
   };
@@ -230,6 +237,7 @@ export function decideForcedFailover(lease: LeaseState | undefined, nodes: reado
     observation: { version: lease.version, since: now },
     from: lease.holder,
     to: target.nodeId,
+    candidate: { ...target, version: target.version + 1 },
     lease: { ...withoutDrill(lease), holder: target.nodeId, epoch: lease.epoch + 1, version: lease.version + 1, updatedAt: now },
   };
 }
