@@ -37,6 +37,11 @@ const group = z.strictObject({
   checkIntervalSeconds: seconds(2),
   /** Whether drills may run on this group (a drill really promotes the standby). */
   drills: z.boolean().default(false),
+  /**
+   * Run a drill every this many hours (needs `drills`); 0: only on command. The first runs this
+   * long after the promoter first sees the group.
+   */
+  drillEveryHours: z.number().min(0, 'must be >= 0').default(0),
 });
 
 const policy = z.strictObject({
@@ -150,6 +155,9 @@ function crossFieldProblems(config: TocsinConfig): Problem[] {
         path: ['groups', index, 'leaseDurationSeconds'],
         message: `must be more than 3 × heartbeatSeconds (${3 * g.heartbeatSeconds}), got ${g.leaseDurationSeconds}`,
       });
+    }
+    if (g.drillEveryHours > 0 && !g.drills) {
+      problems.push({ path: ['groups', index, 'drillEveryHours'], message: `needs drills: true (a scheduled drill really promotes the standby), got drills: false` });
     }
     if (g.leaseDurationSeconds <= g.checkIntervalSeconds) {
       problems.push({

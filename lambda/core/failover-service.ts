@@ -11,11 +11,13 @@ import {
   failoverSignal,
   groupConfig,
   readinessSignal,
+  scheduledDrillDue,
   type Heartbeat,
   type HeartbeatReply,
   type Observation,
   type PromotionDecision,
 } from './lease';
+import { ConflictError } from './errors';
 import { marketOfSignal } from './market';
 import { noChange } from './model';
 import type { IncidentStore } from './ports';
@@ -70,7 +72,7 @@ export async function requestDrill(store: IncidentStore, groupId: string, actor:
 
 export interface CheckResult {
   readonly group: string;
-  readonly decision: PromotionDecision['kind'] | 'lost-race' | 'drill-failed';
+  readonly decision: PromotionDecision['kind'] | 'lost-race' | 'drill-failed' | 'drill-started';
   readonly promoted?: { readonly from?: string; readonly to: string; readonly epoch: number; readonly incidentId?: string };
 }
 
@@ -82,6 +84,7 @@ export class Promoter {
   private readonly observations = new Map<string, Observation>();
   private readonly readiness = new Map<string, SignalStatus>();
   private readonly stalledAlarmRaised = new Map<string, number>();
+  private readonly firstSeen = new Map<string, number>();
 
   public constructor(
     private readonly store: IncidentStore,
@@ -108,6 +111,16 @@ export class Promoter {
     if (this.readiness.get(groupId) !== readiness.status) {
       await ingestSignal(this.store, readiness, this.options);
       this.readiness.set(groupId, readiness.status);
+    }
+
+    if (!this.firstSeen.has(groupId)) this.firstSeen.set(groupId, ctx.now);
+    if (scheduledDrillDue(lease, group, this.firstSeen.get(groupId)!, ctx.now)) {
+      await requestDrill(this.store, groupId, 'schedule', this.options).catch((error: unknown) => {
+        // Another promoter started it a moment ago: that is the same drill.
+        if (!(error instanceof ConflictError)) throw error;
+      });
+      this.observations.delete(groupId);
+      return { group: groupId, decision: 'drill-started' };
     }
 
     const decision = decidePromotion(lease, nodes, this.observations.get(groupId), ctx.now, group);

@@ -28,6 +28,8 @@ export interface LeaseState {
   /** When the running drill started, and who started it. */
   readonly drillStartedAt?: number;
   readonly drillBy?: string;
+  /** When the last drill started; kept across promotions, for scheduled drills. */
+  readonly lastDrillAt?: number;
 }
 
 export interface NodeState {
@@ -161,7 +163,14 @@ export function decidePromotion(
     ...(lease ? { from: lease.holder } : {}),
     to: candidate.nodeId,
     candidate: { ...candidate, version: candidate.version + 1 },
-    lease: { group: group.id, holder: candidate.nodeId, epoch: (lease?.epoch ?? 0) + 1, version: version + 1, updatedAt: now },
+    lease: {
+      group: group.id,
+      holder: candidate.nodeId,
+      epoch: (lease?.epoch ?? 0) + 1,
+      version: version + 1,
+      updatedAt: now,
+      ...(lease?.lastDrillAt !== undefined ? { lastDrillAt: lease.lastDrillAt } : {}),
+    },
     ...(lease?.drillStartedAt !== undefined ? { drillStartedAt: lease.drillStartedAt } : {}),
   };
 }
@@ -257,7 +266,7 @@ export function startDrill(lease: LeaseState | undefined, group: GroupConfig, by
   if (lease.drillUntil !== undefined && now < lease.drillUntil) {
     throw new ConflictError(`a drill of ${group.id} is already running until ${new Date(lease.drillUntil).toISOString()}`, { group: group.id, drillUntil: new Date(lease.drillUntil).toISOString() });
   }
-  return { ...lease, drillUntil: now + drillDeadlineMs(group), drillStartedAt: now, drillBy: by, version: lease.version + 1, updatedAt: now };
+  return { ...lease, drillUntil: now + drillDeadlineMs(group), drillStartedAt: now, drillBy: by, lastDrillAt: now, version: lease.version + 1, updatedAt: now };
 }
 
 export const drillKey = (group: string) => `tocsin:drill:${group}`;
@@ -284,4 +293,14 @@ export function leaseView(lease: LeaseState): Record<string, unknown> {
     epoch: lease.epoch,
     ...(lease.drillUntil !== undefined ? { drillUntil: new Date(lease.drillUntil).toISOString() } : {}),
   };
+}
+
+/**
+ * Whether a scheduled drill is due: drills enabled, a schedule set, no drill running, and the
+ * last one (or, before any, the promoter's first sight of the group) `drillEveryHours` ago.
+ */
+export function scheduledDrillDue(lease: LeaseState | undefined, group: GroupConfig, firstSeenAt: number, now: number): boolean {
+  if (!group.drills || group.drillEveryHours <= 0 || !lease) return false;
+  if (lease.drillUntil !== undefined) return false;
+  return now - (lease.lastDrillAt ?? firstSeenAt) >= group.drillEveryHours * 3_600_000;
 }

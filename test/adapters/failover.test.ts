@@ -237,5 +237,38 @@ describe('failover lease and promoter', () => {
       expect((await store.readLeaseGroup('shared-disk')).lease).toMatchObject({ holder: 'unit-1', epoch: 1 });
       expect((await store.readLeaseGroup('shared-disk')).lease?.drillUntil).toBeUndefined();
     });
+
+    it('runs a drill on its schedule (drillEveryHours), and it passes on a healthy pair', async () => {
+      const config = { ...CONFIG, groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'], drills: true, drillEveryHours: 0.25 }] };
+      const { store, clock, options, beat } = await world(config);
+      const promoter = new Promoter(store, options);
+      await beat('unit-1');
+      await beat('unit-2');
+      const decisions: string[] = [];
+      // A quarter of an hour of heartbeats and checks every 6 s (within the jitter the lease tolerates), then a
+      // minute of heartbeats every 2 s and checks every 2 s, offset by 1 s.
+      const step = async (t: number, beatNow: boolean, checkNow: boolean) => {
+        if (beatNow) {
+          await beat('unit-1', true, 1);
+          await beat('unit-2', true);
+        }
+        if (checkNow) {
+          const [result] = await promoter.checkAll();
+          if (result!.decision !== 'watching') decisions.push(`${t}:${result!.decision}`);
+        }
+      };
+      let t = 0;
+      for (; t < 900; t += 6) {
+        clock.now = T0 + t * SECOND;
+        await step(t, true, true);
+      }
+      for (; t <= 960; t += 1) {
+        clock.now = T0 + t * SECOND;
+        await step(t, t % 2 === 0, t % 2 === 1);
+      }
+      expect(decisions.map((d) => d.split(':')[1])).toEqual(['drill-started', 'promote']);
+      expect(Number(decisions[0]!.split(':')[0])).toBeGreaterThanOrEqual(900);
+      expect((await store.readLeaseGroup('shared-disk')).lease).toMatchObject({ holder: 'unit-2', epoch: 2, lastDrillAt: expect.any(Number) });
+    });
   });
 });

@@ -21,6 +21,7 @@ describe('parseConfig', () => {
       leaseDurationSeconds: 10,
       checkIntervalSeconds: 2,
       drills: false,
+      drillEveryHours: 0,
     });
   });
 
@@ -45,6 +46,7 @@ describe('parseConfig', () => {
     [{ markets: [{ id: 'Equities' }] }, 'markets[0].id: must be lower-case'],
     [{ policy: { ackTimeoutSeconds: 0 } }, 'policy.ackTimeoutSeconds: must be > 0'],
     [{ markets: [{ id: 'a' }, { id: 'a' }] }, 'markets[1].id: duplicate id "a"'],
+    [{ groups: [{ id: 'g', nodes: ['a', 'b'], drillEveryHours: 24 }] }, 'groups[0].drillEveryHours: needs drills: true'],
   ])('rejects %j naming the field', (input, expected) => {
     expect(() => parseConfig(input)).toThrow(ConfigError);
     expect(() => parseConfig(input)).toThrow(expected);
