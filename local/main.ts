@@ -1,9 +1,13 @@
 import { parseArgs } from 'node:util';
 
 /**
- * `npm start`: runs Tocsin locally on embedded emulators and stays up until Ctrl-C (SIGINT) or
- * SIGTERM. Prints exactly one JSON line with the endpoints on stdout; everything else goes to
- * stderr, so `npm start | head -1 | jq` works.
+ * `npm start`: replays the TSE morning of 1 October 2020 on embedded emulators and prints the
+ * timeline (`--scenario no-standby` for the standby that was never ready, `--speed N` for the
+ * acceleration).
+ *
+ * `npm start -- --serve` (and `tocsin local`): runs Tocsin locally and stays up until Ctrl-C
+ * (SIGINT) or SIGTERM. Prints exactly one JSON line with the endpoints on stdout; everything
+ * else goes to stderr, so `npm start -- --serve | head -1 | jq` works.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -12,6 +16,8 @@ async function main(): Promise<void> {
       'port-base': { type: 'string' },
       data: { type: 'string' },
       config: { type: 'string' },
+      scenario: { type: 'string' },
+      speed: { type: 'string' },
     },
     strict: true,
   });
@@ -27,6 +33,20 @@ async function main(): Promise<void> {
   // Loaded only now, so that the handlers' loggers are created with the settings above.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startLocalRuntime } = require('./runtime') as typeof import('./runtime');
+  if (!values.serve) {
+    // The replay prints its own story; the handlers' per-request logs would drown it.
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+    const scenario = values.scenario ?? 'tse-2020';
+    if (scenario !== 'tse-2020' && scenario !== 'no-standby') throw new Error(`--scenario must be tse-2020 or no-standby, got "${scenario}"`);
+    const speed = values.speed === undefined ? 20 : Number(values.speed);
+    if (!(speed >= 1 && speed <= 200)) throw new Error(`--speed must be a number from 1 to 200, got "${values.speed}"`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { replay, report } = require('./replay') as typeof import('./replay');
+    const started = Date.now();
+    const result = await replay({ scenario, speed, progress: (line) => log(`${line}  [${((Date.now() - started) / 1000).toFixed(1)} s]`) });
+    process.stdout.write(`${report(result)}\n`);
+    return;
+  }
   const runtime = await startLocalRuntime({ portBase, dataDir: values.data, configFile: values.config, log });
   process.stdout.write(`${JSON.stringify(runtime.endpoints)}\n`);
   log('ready; Ctrl-C to stop');

@@ -53,6 +53,15 @@ export interface LocalRuntimeOptions {
   /** Progress lines (never stdout, which carries only the endpoint line). @default none */
   readonly log?: (line: string) => void;
   /**
+   * Tocsin's clock, for the accelerated replay: every decision reads it. @default Date.now
+   */
+  readonly clock?: () => number;
+  /**
+   * How many times faster than real time `clock` runs: the promoter and the sweep check that
+   * much more often in real time. @default 1
+   */
+  readonly speed?: number;
+  /**
    * Emulators already running (the test suite's), used instead of starting new ones and left
    * running on stop. @default start DynamoDB Local and fauxqs
    */
@@ -113,7 +122,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       [ENV.config]: JSON.stringify(config),
     };
     const store = environmentStore(env);
-    const context = systemContext(config);
+    const context = systemContext(config, options.clock);
+    const speed = options.speed ?? 1;
 
     const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
     const { QueueUrl: notifyDeadLetterQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-notify-dlq` }));
@@ -143,9 +153,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // the runtime runs, checking as often as the most demanding group asks.
     const promoter = new Promoter(store, { context });
     const checkMs = Math.min(2000, ...config.groups.map((g) => g.checkIntervalSeconds * 1000));
-    every(options.promoteIntervalMs ?? checkMs, () => promoter.checkAll(), closers, log);
-    every(options.sweepIntervalMs ?? 1000, createSweepHandler({ store, context }), closers, log);
-    every(options.redriveIntervalMs ?? 30_000, createRedriveHandler({ publisher, outbox: store }), closers, log);
+    every(options.promoteIntervalMs ?? checkMs / speed, () => promoter.checkAll(), closers, log);
+    every(options.sweepIntervalMs ?? 1000 / speed, createSweepHandler({ store, context }), closers, log);
+    every(options.redriveIntervalMs ?? 30_000, createRedriveHandler({ publisher, outbox: store, ...(options.clock ? { now: options.clock } : {}) }), closers, log);
 
     return {
       endpoints: {

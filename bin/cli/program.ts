@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import * as local from './commands/local';
 import * as subscribe from './commands/subscribe';
 import { CliError } from './errors';
 import { defaultClients, processIo, type CliIo, type CommandContext } from './io';
@@ -17,7 +18,7 @@ export interface CliCommandModule {
 }
 
 /** The commands, in the order `tocsin --help` lists them. */
-export const COMMANDS: readonly CliCommandModule[] = [subscribe];
+export const COMMANDS: readonly CliCommandModule[] = [local, subscribe];
 
 /**
  * Runs the CLI with `argv` (the arguments after `tocsin`) and returns the exit code: 0 on success,

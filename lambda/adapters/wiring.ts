@@ -30,10 +30,10 @@ export function newIncidentId(now: number): string {
   return `inc-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** A decision context on the real clock. */
-export function systemContext(configuration: TocsinConfig): () => DecisionContext {
+/** A decision context on the real clock (or, for the local replay, an accelerated one). */
+export function systemContext(configuration: TocsinConfig, clock: () => number = Date.now): () => DecisionContext {
   return () => {
-    const now = Date.now();
+    const now = clock();
     return { now, config: configuration, newIncidentId: () => newIncidentId(now) };
   };
 }

@@ -106,14 +106,16 @@ export class Promoter {
     const group = groupConfig(ctx.config, groupId);
     const { lease, nodes } = await this.store.readLeaseGroup(groupId);
 
-    // The readiness alarm, raised (or cleared) when it changes, and once per promoter.
+    // The readiness alarm, raised (or cleared) when it changes, and once per promoter; not in the
+    // first lease duration this promoter watches a group, when standbys may not have reported yet.
+    if (!this.firstSeen.has(groupId)) this.firstSeen.set(groupId, ctx.now);
+    const settled = ctx.now - this.firstSeen.get(groupId)! >= group.leaseDurationSeconds * 1000;
     const readiness = readinessSignal(group, lease, nodes, ctx.now);
-    if (this.readiness.get(groupId) !== readiness.status) {
+    if (settled && this.readiness.get(groupId) !== readiness.status) {
       await ingestSignal(this.store, readiness, this.options);
       this.readiness.set(groupId, readiness.status);
     }
 
-    if (!this.firstSeen.has(groupId)) this.firstSeen.set(groupId, ctx.now);
     if (scheduledDrillDue(lease, group, this.firstSeen.get(groupId)!, ctx.now)) {
       await requestDrill(this.store, groupId, 'schedule', this.options).catch((error: unknown) => {
         // Another promoter started it a moment ago: that is the same drill.

@@ -189,6 +189,8 @@ export function readinessSignal(group: GroupConfig, lease: LeaseState | undefine
     dedupKey: readinessKey(group.id),
     status: ready.length ? 'resolved' : 'firing',
     severity: 'critical',
+    // A warning before any failure: it pages, but it does not halt trading by itself.
+    mayHalt: false,
     component: group.id,
     summary: ready.length
       ? `Failover capacity for ${group.id} restored: ${ready.map((n) => n.nodeId).join(', ')} ready`

@@ -148,7 +148,7 @@ export function resume(market: MarketState, draft: IncidentDraft, request: { act
  * `policy.haltOnCritical` says so and the market is trading.
  */
 export function policyHalts(signal: AlarmSignal, market: MarketState, ctx: DecisionContext): boolean {
-  if (!ctx.config.policy.haltOnCritical || signal.status !== 'firing' || signal.severity !== 'critical') return false;
+  if (!ctx.config.policy.haltOnCritical || signal.mayHalt === false || signal.status !== 'firing' || signal.severity !== 'critical') return false;
   const component = ctx.config.components.find((c) => c.id === signal.component);
   return !!component?.critical && market.status === 'trading';
 }

@@ -26,6 +26,11 @@ export interface AlarmSignal {
   /** When the source says the state changed, epoch milliseconds. Orders deliveries of one key. */
   readonly occurredAt: number;
   readonly source: 'cloudwatch' | 'monitor';
+  /**
+   * Whether the halt policy may act on this alarm. False for warnings about what could go wrong
+   * (no failover capacity), which must not stop trading on their own. @default true
+   */
+  readonly mayHalt?: boolean;
   /** Source-specific facts kept on the timeline (alarm name, reason, region…). */
   readonly details?: Readonly<Record<string, unknown>>;
 }

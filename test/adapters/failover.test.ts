@@ -134,7 +134,11 @@ describe('failover lease and promoter', () => {
     await beat('unit-1');
     await beat('unit-2', false);
 
-    // Act: the readiness alarm fires at once, while unit-1 is healthy.
+    // Act: the readiness alarm fires once the promoter has watched for a lease, while unit-1 is healthy.
+    await promoter.checkAll();
+    clock.advance(10 * SECOND);
+    await beat('unit-1', true, 1);
+    await beat('unit-2', false);
     await promoter.checkAll();
     const before = (await store.openIncidents()).map((i) => Object.keys(i.keys)).flat();
     clock.advance(12 * SECOND);
@@ -156,7 +160,12 @@ describe('failover lease and promoter', () => {
     const promoter = new Promoter(store, options);
     await beat('unit-1');
     await beat('unit-2', false);
+    await promoter.checkAll(); // the promoter starts watching: no readiness alarm in its first lease
+    clock.advance(10 * SECOND);
+    await beat('unit-1', true, 1);
+    await beat('unit-2', false);
     await promoter.checkAll();
+    expect((await store.openIncidents()).find((i) => readinessKey('shared-disk') in i.keys)?.keys[readinessKey('shared-disk')]?.status).toBe('firing');
     clock.advance(SECOND);
     await beat('unit-2', true);
     await promoter.checkAll();

@@ -23,9 +23,9 @@ export function isListening(port: number): Promise<boolean> {
   });
 }
 
-/** Runs `npm start`'s entry point directly (npm's own wrapper does not forward a lone SIGINT). */
+/** Runs `npm start -- --serve`'s entry point directly (npm's own wrapper does not forward a lone SIGINT). */
 export function startLocal(args: string[] = []): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'local/main.ts', ...args], {
+  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'local/main.ts', '--serve', ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
   });

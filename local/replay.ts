@@ -1,0 +1,286 @@
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDbIncidentStore } from '../lambda/adapters/dynamodb-store';
+import type { TocsinConfigInput } from '../lambda/core/config';
+import type { Notice, TimelineEntry } from '../lambda/core/model';
+import { startLocalRuntime, type LocalRuntime, type RunningEmulators } from './runtime';
+
+/**
+ * `npm start`: the morning of 1 October 2020 at the Tokyo Stock Exchange, replayed on the local
+ * runtime in accelerated time. Unit 1 of the shared disk device fails at 07:04; the real system
+ * never switched to unit 2, told participants at 8:01 and announced the halt at 8:36. Here the
+ * same failure meets Tocsin: heartbeats, promotion, an alarm storm folded into one incident,
+ * participants' queues with their own filter policies, an operator's halt and resumption.
+ */
+
+export type Scenario = 'tse-2020' | 'no-standby';
+
+export interface ReplayOptions {
+  readonly scenario?: Scenario;
+  /** Simulated seconds per real second. @default 20 */
+  readonly speed?: number;
+  /** Progress lines (stderr). @default none */
+  readonly progress?: (line: string) => void;
+  /** Emulators already running (tests). @default start new ones */
+  readonly emulators?: RunningEmulators;
+  /** When the replay's morning begins (the fault is at 07:04 JST). @default 07:00 JST */
+  readonly start?: number;
+}
+
+export interface ReplayParticipant {
+  readonly name: string;
+  readonly filterPolicy?: Record<string, string[]>;
+  readonly received: Notice[];
+}
+
+export interface ReplayResult {
+  readonly scenario: Scenario;
+  readonly incidents: { id: string; summary: string; severity: string; timeline: TimelineEntry[] }[];
+  readonly participants: ReplayParticipant[];
+  /** Simulated times (epoch ms) of the moments the 2020 report measured. */
+  readonly moments: { fault: number; detected?: number; participantsTold?: number; haltAnnounced?: number; failover?: number; readinessAlarm?: number; resumed?: number };
+  readonly promotedTo?: string;
+}
+
+/** 07:00:00 JST on 1 October 2020. */
+export const REPLAY_START = Date.parse('2020-10-01T07:00:00+09:00');
+const FAULT = Date.parse('2020-10-01T07:04:00+09:00');
+
+export const REPLAY_CONFIG: TocsinConfigInput = {
+  markets: [{ id: 'equities', segments: ['first', 'second', 'mothers', 'jasdaq'] }],
+  components: [
+    { id: 'shared-disk', market: 'equities', critical: true },
+    { id: 'market-data', market: 'equities' },
+    { id: 'surveillance', market: 'equities' },
+  ],
+  groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'] }],
+  // One fault, one incident: every alarm that concerns the market joins the open incident.
+  policy: { groupBy: 'market', haltOnCritical: false, resumeLeadMinutes: 15 },
+};
+
+const PARTICIPANTS: { name: string; filterPolicy?: Record<string, string[]> }[] = [
+  { name: 'broker-a', filterPolicy: { market: ['equities'] } },
+  { name: 'risk-desk', filterPolicy: { type: ['halt', 'resume-scheduled', 'resume'] } },
+  { name: 'vendor-x' },
+];
+
+/** A clock that runs `speed` times faster than real time and can be moved ahead. */
+class SimulatedClock {
+  private readonly realStart = Date.now();
+  private jumped = 0;
+  public constructor(
+    private readonly simStart: number,
+    public readonly speed: number,
+  ) {}
+  public now = (): number => this.simStart + (Date.now() - this.realStart) * this.speed + this.jumped;
+  /** Sleeps `simMs` of simulated time. */
+  public sleep(simMs: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, Math.max(1, simMs / this.speed)));
+  }
+  public async until(simTime: number): Promise<void> {
+    while (this.now() < simTime) await this.sleep(Math.min(2000, simTime - this.now()));
+  }
+  public jump(simMs: number): void {
+    this.jumped += simMs;
+  }
+}
+
+export async function replay(options: ReplayOptions = {}): Promise<ReplayResult> {
+  const scenario = options.scenario ?? 'tse-2020';
+  const progress = options.progress ?? (() => {});
+  const clock = new SimulatedClock(options.start ?? REPLAY_START, options.speed ?? 20);
+  const config: TocsinConfigInput = scenario === 'no-standby' ? { ...REPLAY_CONFIG, policy: { ...REPLAY_CONFIG.policy, haltOnCritical: true } } : REPLAY_CONFIG;
+  const file = join(mkdtempSync(join(tmpdir(), 'tocsin-replay-')), 'config.json');
+  writeFileSync(file, JSON.stringify(config));
+  const runtime = await startLocalRuntime({
+    prefix: `replay-${Date.now().toString(36)}`,
+    configFile: file,
+    clock: clock.now,
+    speed: clock.speed,
+    ...(options.emulators ? { emulators: options.emulators } : {}),
+  });
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  let beating = true;
+  try {
+    const sns = new SNSClient({});
+    const queues = await Promise.all(
+      PARTICIPANTS.map(async (p) => {
+        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${runtime.endpoints.tableName}-${p.name}` }));
+        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+        await sns.send(
+          new SubscribeCommand({
+            TopicArn: runtime.endpoints.noticeTopicArn,
+            Protocol: 'sqs',
+            Endpoint: Attributes!.QueueArn!,
+            ...(p.filterPolicy ? { Attributes: { FilterPolicy: JSON.stringify(p.filterPolicy), FilterPolicyScope: 'MessageAttributes' } } : {}),
+          }),
+        );
+        return { ...p, url: QueueUrl!, received: [] as Notice[] };
+      }),
+    );
+    sns.destroy();
+    const post = async (url: string, body: unknown) => {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return (await response.json()) as Record<string, any>;
+    };
+
+    // The two units of the shared disk device heartbeat every 2 s (simulated).
+    const unit1Alive = () => clock.now() < FAULT;
+    const standbyReady = scenario !== 'no-standby';
+    let promotedTo: string | undefined;
+    const heartbeats = (async () => {
+      while (beating) {
+        const beats: Promise<unknown>[] = [post(runtime.endpoints.heartbeatUrl, { group: 'shared-disk', nodeId: 'unit-2', ready: standbyReady })];
+        if (unit1Alive()) beats.push(post(runtime.endpoints.heartbeatUrl, { group: 'shared-disk', nodeId: 'unit-1', ready: true, epoch: 1 }));
+        const replies = (await Promise.all(beats)) as { role: string; holder: string }[];
+        if (replies[0]?.role === 'primary') promotedTo = 'unit-2';
+        await clock.sleep(2000);
+      }
+    })();
+    await post(runtime.endpoints.heartbeatUrl, { group: 'shared-disk', nodeId: 'unit-1', ready: true });
+    progress(`${hhmm(clock.now()).slice(0, 5)} the day begins: unit-1 primary, unit-2 standby, three participants subscribed`);
+
+    // 07:04 the memory fault; the monitors of the servers that share the disk start to fire.
+    await clock.until(FAULT);
+    progress('07:04 unit-1 of the shared disk device fails; alarms storm in');
+    const storm = [
+      ...['md-01', 'md-02', 'md-03', 'md-04', 'md-05', 'md-06'].map((s) => ({ component: 'market-data', server: s })),
+      ...['sv-01', 'sv-02', 'sv-03'].map((s) => ({ component: 'surveillance', server: s })),
+      { component: 'shared-disk', server: 'unit-1' },
+    ];
+    let detected: number | undefined;
+    for (let round = 0; round < 3; round += 1) {
+      for (const { component, server } of storm) {
+        const reply = await post(runtime.endpoints.ingestUrl, {
+          dedupKey: `arrowhead/${server}/io`,
+          status: 'firing',
+          severity: component === 'shared-disk' ? 'critical' : 'major',
+          component,
+          market: 'equities',
+          summary: component === 'shared-disk' ? 'Memory error on unit 1 of the shared disk device' : `${server}: disk I/O errors`,
+          occurredAt: new Date(clock.now()).toISOString(),
+        });
+        detected ??= reply.incidentId ? clock.now() : undefined;
+      }
+      await clock.sleep(3000);
+    }
+
+    // The operator acknowledges, then declares the halt (the decision TSE took at 8:36).
+    await clock.sleep(45_000);
+    const open = await new DynamoDbIncidentStore({ tableName: runtime.endpoints.tableName }).openIncidents();
+    const incident = open.find((i) => i.market === 'equities' && !i.groupKey.startsWith('manual:'));
+    if (incident) await post(runtime.endpoints.operateUrl, { command: 'ack', incidentId: incident.id, as: 'ops-tanaka' });
+    await clock.sleep(30_000);
+    const halt = await post(runtime.endpoints.operateUrl, {
+      command: 'declare-halt',
+      ...(incident ? { incidentId: incident.id } : {}),
+      as: 'ops-tanaka',
+      note: 'All-day suspension of trading: shared disk failure.',
+    });
+    progress(`${hhmm(clock.now())} operator: ${halt.ok ? 'halt declared' : `halt refused (${halt.error})`}`);
+
+    // The resumption: scheduled with the 15-minute order-acceptance lead, then the clock skips ahead.
+    const effectiveAt = clock.now() + 20 * 60_000;
+    await post(runtime.endpoints.operateUrl, { command: 'schedule-resume', effectiveAt: new Date(effectiveAt).toISOString(), as: 'ops-tanaka', note: 'Orders accepted 15 minutes before.' });
+    progress(`${hhmm(clock.now())} resumption scheduled for ${hhmm(effectiveAt)}`);
+    clock.jump(effectiveAt - clock.now());
+    const resumed = await post(runtime.endpoints.operateUrl, { command: 'resume', as: 'ops-tanaka' });
+    progress(`${hhmm(clock.now())} ${resumed.ok ? 'trading resumed' : `resume refused (${resumed.error})`}`);
+
+    beating = false;
+    await heartbeats;
+    await runtime.drainNotices(20_000);
+    for (const q of queues) q.received.push(...(await drain(sqs, q.url)));
+    return await summarize(runtime, scenario, queues, detected, promotedTo);
+  } finally {
+    beating = false;
+    sqs.destroy();
+    await runtime.stop();
+  }
+}
+
+async function drain(sqs: SQSClient, queueUrl: string): Promise<Notice[]> {
+  const notices: Notice[] = [];
+  for (;;) {
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (!Messages?.length) break;
+    for (const m of Messages) {
+      notices.push(JSON.parse(JSON.parse(m.Body!).Message) as Notice);
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+  return notices.sort((a, b) => a.issuedAt.localeCompare(b.issuedAt) || a.sequence - b.sequence);
+}
+
+async function summarize(
+  runtime: LocalRuntime,
+  scenario: Scenario,
+  queues: ReplayParticipant[],
+  detected: number | undefined,
+  promotedTo: string | undefined,
+): Promise<ReplayResult> {
+  const store = new DynamoDbIncidentStore({ tableName: runtime.endpoints.tableName });
+  const ids = new Set<string>();
+  for (const q of queues) for (const n of q.received) ids.add(n.incidentId);
+  const records = (await Promise.all([...ids].map((id) => store.incidentRecord(id)))).filter((r) => r !== undefined);
+  const all = queues.flatMap((q) => q.received);
+  const first = (type?: string) => all.filter((n) => !type || n.type === type).map((n) => Date.parse(n.issuedAt)).sort((a, b) => a - b)[0];
+  const failoverEntry = records.flatMap((r) => r.timeline).find((e) => e.kind === 'failover');
+  const readiness = records.find((r) => Object.keys(r.incident.keys).some((k) => k.startsWith('tocsin:readiness:')));
+  return {
+    scenario,
+    incidents: records.map((r) => ({ id: r.incident.id, summary: r.incident.summary, severity: r.incident.severity, timeline: [...r.timeline] })),
+    participants: queues.map((q) => ({ name: q.name, ...(q.filterPolicy ? { filterPolicy: q.filterPolicy } : {}), received: q.received })),
+    moments: {
+      fault: FAULT,
+      ...(detected !== undefined ? { detected } : {}),
+      ...(first() !== undefined ? { participantsTold: first()! } : {}),
+      ...(first('halt') !== undefined ? { haltAnnounced: first('halt')! } : {}),
+      ...(failoverEntry ? { failover: failoverEntry.at } : {}),
+      ...(readiness ? { readinessAlarm: readiness.incident.openedAt } : {}),
+      ...(first('resume') !== undefined ? { resumed: first('resume')! } : {}),
+    },
+    ...(promotedTo ? { promotedTo } : {}),
+  };
+}
+
+/** `07:04:12` in Tokyo time. */
+export function hhmm(ms: number): string {
+  return new Date(ms + 9 * 3_600_000).toISOString().slice(11, 19);
+}
+
+/** The readable report: the timeline, 2020 against Tocsin, and what each participant received. */
+export function report(result: ReplayResult): string {
+  const lines: string[] = [];
+  const since = (ms?: number) => {
+    if (ms === undefined) return 'never';
+    const s = Math.round((ms - result.moments.fault) / 1000);
+    return `${hhmm(ms)} (${s < 0 ? `${-s} s before the fault` : `+${s} s`})`;
+  };
+  lines.push(`Tocsin replay: ${result.scenario === 'tse-2020' ? 'TSE, 1 October 2020' : 'TSE 2020, with a standby that was never ready'}`);
+  lines.push('');
+  lines.push('Timeline (Tokyo time)');
+  const entries = result.incidents.flatMap((i) => i.timeline.map((e) => ({ ...e, incident: i.id }))).sort((a, b) => a.at - b.at || a.sequence - b.sequence);
+  for (const e of entries) lines.push(`  ${hhmm(e.at)}  ${e.kind.padEnd(22)} ${e.actor.replace(/^alarm:arrowhead\//, 'alarm ').padEnd(24).slice(0, 24)} ${e.text.slice(0, 90)}`);
+  lines.push('');
+  lines.push('                        2020 (real)        Tocsin (this run)');
+  lines.push(`  fault                 07:04              ${hhmm(result.moments.fault)}`);
+  lines.push(`  detected              07:04              ${since(result.moments.detected)}`);
+  lines.push(`  failover              never              ${result.scenario === 'no-standby' ? `refused: no ready standby (readiness alarm at ${result.moments.readinessAlarm ? hhmm(result.moments.readinessAlarm) : '?'}, before the fault)` : since(result.moments.failover)}`);
+  lines.push(`  participants told     08:01 (+57 min)    ${since(result.moments.participantsTold)}`);
+  lines.push(`  halt announced        08:36 (+92 min)    ${since(result.moments.haltAnnounced)}`);
+  lines.push(`  trading resumed       next day           ${since(result.moments.resumed)}`);
+  lines.push('');
+  lines.push(`Incidents: ${result.incidents.length}`);
+  for (const i of result.incidents) lines.push(`  ${i.id}  ${i.severity}  ${i.summary}`);
+  lines.push('');
+  lines.push('What each participant received');
+  for (const p of result.participants) {
+    lines.push(`  ${p.name} ${p.filterPolicy ? JSON.stringify(p.filterPolicy) : '(everything)'}`);
+    for (const n of p.received) lines.push(`    #${n.sequence} ${n.type.padEnd(17)} ${hhmm(Date.parse(n.issuedAt))}  ${n.summary.slice(0, 80)}`);
+  }
+  return lines.join('\n');
+}
