@@ -76,3 +76,69 @@ export async function benchNotify(): Promise<Record<string, unknown>> {
     await emulators.stop();
   }
 }
+
+/**
+ * Publishes per notice for 1, 10 and 100 subscribers: Tocsin publishes each notice once; SNS
+ * fans it out. Counts the SNS messages sent per notice, and checks every queue got every notice.
+ */
+export async function benchFanout(subscriberCounts = [1, 10, 100], noticesPerRun = 10): Promise<Record<string, unknown>> {
+  const { startEmulators } = await import('../local/emulators.mjs');
+  const emulators = await startEmulators();
+  const { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } = await import('@aws-sdk/client-sqs');
+  const { SubscribeCommand } = await import('@aws-sdk/client-sns');
+  try {
+    Object.assign(process.env, emulators.environment);
+    const runs: Record<string, unknown> = {};
+    for (const subscribers of subscriberCounts) {
+      const resources = await createLocalResources(`fanout-${subscribers}-${Date.now()}`);
+      const sns = new SNSClient({});
+      const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+      let messages = 0;
+      sns.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'PublishBatchCommand') messages += (args.input as { PublishBatchRequestEntries?: unknown[] }).PublishBatchRequestEntries?.length ?? 0;
+          return next(args);
+        },
+        { step: 'initialize', name: 'countMessages' },
+      );
+      const queues: string[] = [];
+      for (let i = 0; i < subscribers; i += 1) {
+        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `fanout-${subscribers}-${i}-${Date.now()}` }));
+        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+        await sns.send(new SubscribeCommand({ TopicArn: resources.noticeTopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn! }));
+        queues.push(QueueUrl!);
+      }
+      const publisher = new SnsNoticePublisher(resources.noticeTopicArn, sns);
+      const now = new Date().toISOString();
+      const notices = Array.from({ length: noticesPerRun }, (_, i) => ({
+        schema: 'tocsin.notice/v1' as const,
+        noticeId: `inc-fanout-n${i + 1}`,
+        type: 'update' as const,
+        incidentId: 'inc-fanout',
+        sequence: i + 1,
+        market: 'equities',
+        segments: [],
+        severity: 'info' as const,
+        issuedAt: now,
+        effectiveAt: now,
+        summary: 'fan-out benchmark',
+        detail: {},
+      }));
+      await publisher.publish(notices);
+      let delivered = 0;
+      for (const url of queues) {
+        for (;;) {
+          const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+          if (!Messages?.length) break;
+          delivered += Messages.length;
+        }
+      }
+      runs[`${subscribers} subscribers`] = { snsMessagesPerNotice: messages / noticesPerRun, deliveredPerNotice: delivered / noticesPerRun };
+      sns.destroy();
+      sqs.destroy();
+    }
+    return { measuredAgainst: `fauxqs 1.9.2 SNS fan-out to SQS queues on 127.0.0.1, Node ${process.version}`, target: 'exactly 1 publish per notice whatever the number of subscribers', runs };
+  } finally {
+    await emulators.stop();
+  }
+}

@@ -11,9 +11,9 @@ import type { IncidentStore } from './ports';
 export interface UseCaseOptions {
   /** A fresh context per attempt: the clock moves on between attempts. */
   readonly context: () => DecisionContext;
-  /** @default 8 */
+  /** @default 12 */
   readonly maxAttempts?: number;
-  /** Waits between attempts. @default a jittered setTimeout of up to 10 × attempt ms */
+  /** Waits between attempts. @default exponential backoff with full jitter: up to min(1 s, 5 ms × 2^attempt) */
   readonly pause?: (attempt: number) => Promise<void>;
 }
 
@@ -25,7 +25,9 @@ export interface Outcome {
   readonly attempts: number;
 }
 
-const defaultPause = (attempt: number) => new Promise<void>((r) => setTimeout(r, Math.random() * 10 * attempt));
+// Full jitter (the AWS Architecture Blog's "Exponential Backoff And Jitter"): an alarm storm's
+// concurrent writers to one incident spread out instead of colliding again in step.
+const defaultPause = (attempt: number) => new Promise<void>((r) => setTimeout(r, Math.random() * Math.min(1000, 5 * 2 ** attempt)));
 
 export async function decideAndCommit(
   store: IncidentStore,
@@ -33,7 +35,7 @@ export async function decideAndCommit(
   options: UseCaseOptions,
   decide: (ctx: DecisionContext) => Promise<Transition>,
 ): Promise<Outcome> {
-  const maxAttempts = options.maxAttempts ?? 8;
+  const maxAttempts = options.maxAttempts ?? 12;
   const pause = options.pause ?? defaultPause;
   let lastError: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
