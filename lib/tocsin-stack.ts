@@ -6,6 +6,7 @@ import { Ingest } from './ingest';
 import { Notices } from './notices';
 import { Operations } from './operations';
 import { OpsAlerts } from './ops-alerts';
+import { StatusPage } from './status-page';
 import { Store } from './store';
 
 /** Properties of {@link TocsinStack}. */
@@ -22,7 +23,7 @@ export interface TocsinStackProps extends StackProps {
 /**
  * The whole Tocsin backend in one stack: the incident store, the participant notices topic and
  * the function publishing the store's outbox to it, the operations alerts topic, alarm ingestion,
- * operator commands, and standby promotion for the configured failover groups.
+ * operator commands, standby promotion for the configured failover groups, and the status page.
  *
  * @throws ConfigError at synth time when `config` is invalid, naming the field, e.g.
  *   `invalid configuration: groups[0].leaseDurationSeconds: must be more than 3 × heartbeatSeconds (6), got 5`
@@ -42,6 +43,8 @@ export class TocsinStack extends Stack {
   public readonly operations: Operations;
   /** Standby promotion: the heartbeat Function URL and the scheduled promoter. */
   public readonly failover: Failover;
+  /** Market status and incident timelines: the `status` Function URL (HTML and JSON). */
+  public readonly statusPage: StatusPage;
 
   public constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
     // Before super(): an invalid configuration must not leave a half-built stack in the app.
@@ -60,6 +63,7 @@ export class TocsinStack extends Stack {
     this.ingest = new Ingest(this, 'Ingest', storeUsers);
     this.operations = new Operations(this, 'Operations', storeUsers);
     this.failover = new Failover(this, 'Failover', storeUsers);
+    this.statusPage = new StatusPage(this, 'StatusPage', storeUsers);
 
     new CfnOutput(this, 'TableName', {
       description: 'DynamoDB table holding incidents, market state, leases, timeline and outbox',
@@ -88,6 +92,10 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, 'HeartbeatUrl', {
       description: 'Function URL (AWS_IAM auth) taking node heartbeats as HTTP POST {group, nodeId, ready, epoch?}',
       value: this.failover.heartbeatUrl.url,
+    });
+    new CfnOutput(this, 'StatusUrl', {
+      description: 'Function URL (AWS_IAM auth) serving market status and incident timelines: GET / and /incidents/<id>, HTML or JSON',
+      value: this.statusPage.functionUrl.url,
     });
   }
 }

@@ -10,6 +10,7 @@ import { createIngestHandler } from '../lambda/handlers/ingest';
 import { createNotifyHandler } from '../lambda/handlers/notify';
 import { createOperateHandler } from '../lambda/handlers/operate';
 import { createRedriveHandler } from '../lambda/handlers/redrive';
+import { createStatusHandler } from '../lambda/handlers/status';
 import { createSweepHandler } from '../lambda/handlers/sweep';
 import { startFunctionUrl, type FunctionUrlHandler, type FunctionUrlServer } from './function-url';
 import { createLocalResources, type LocalResources } from './resources';
@@ -18,8 +19,8 @@ import { StreamPoller } from './stream-poller';
 /**
  * The embedded runtime behind `npm start` and `tocsin local`: the emulators, Tocsin's resources
  * on them, and the deployed handlers wired the way AWS wires them — Function URLs (ingest,
- * operate), the table stream to notify (the event source mapping's batching, retries, bisection
- * and on-failure queue), and the schedules (sweep, redrive). Never deployed.
+ * operate, heartbeat, status), the table stream to notify (the event source mapping's batching,
+ * retries, bisection and on-failure queue), and the schedules (sweep, redrive). Never deployed.
  */
 
 /** The endpoint line of the local serve contract (shared/DESIGN.md, "Local serve mode"). */
@@ -27,6 +28,7 @@ export interface LocalEndpoints {
   readonly ingestUrl: string;
   readonly heartbeatUrl: string;
   readonly operateUrl: string;
+  readonly statusUrl: string;
   readonly dynamodbEndpoint: string;
   readonly snsEndpoint: string;
   readonly sqsEndpoint: string;
@@ -36,7 +38,7 @@ export interface LocalEndpoints {
 }
 
 export interface LocalRuntimeOptions {
-  /** DynamoDB Local on this port, SNS/SQS on the next, then ingest, operate and heartbeat. @default free ports */
+  /** DynamoDB Local on this port, SNS/SQS on the next, then ingest, operate, heartbeat and status. @default free ports */
   readonly portBase?: number;
   /** Keep DynamoDB data in this folder across restarts. @default in memory */
   readonly dataDir?: string;
@@ -137,6 +139,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const ingest = await serve(createIngestHandler({ store, context }) as FunctionUrlHandler, 2);
     const operate = await serve(createOperateHandler({ store, context }) as FunctionUrlHandler, 3);
     const heartbeat = await serve(createHeartbeatHandler({ store, context }) as FunctionUrlHandler, 4);
+    const status = await serve(createStatusHandler({ store, context }) as FunctionUrlHandler, 5);
 
     const publisher = new SnsNoticePublisher(resources.noticeTopicArn);
     const poller = new StreamPoller({
@@ -162,6 +165,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         ingestUrl: ingest.url,
         heartbeatUrl: heartbeat.url,
         operateUrl: operate.url,
+        statusUrl: status.url,
         dynamodbEndpoint: emulators.dynamodb.endpoint,
         snsEndpoint: emulators.sns.endpoint,
         sqsEndpoint: emulators.sns.endpoint,

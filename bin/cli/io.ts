@@ -9,7 +9,19 @@ import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
 export interface CliClients {
   sns(config: SNSClientConfig): SNSClient;
   cloudFormation(config: CloudFormationClientConfig): CloudFormationClient;
+  /** Credentials for signing requests to Tocsin's IAM-auth Function URLs (`--stack`). */
+  credentials(): CredentialsProvider;
 }
+
+/** AWS credentials, as the SDK's providers give them. */
+export interface AwsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly expiration?: Date;
+}
+
+export type CredentialsProvider = () => Promise<AwsCredentials>;
 
 /** Everything the CLI touches outside itself, so `run` can be driven from a test. */
 export interface CliIo {
@@ -27,6 +39,14 @@ export interface CliIo {
 export const defaultClients: CliClients = {
   sns: (config) => new SNSClient(config),
   cloudFormation: (config) => new CloudFormationClient(config),
+  // Loaded on first use: only the signed (--stack) requests to Tocsin's URLs need it.
+  credentials: () => {
+    let provider: CredentialsProvider | undefined;
+    return async () => {
+      provider ??= (await import('@aws-sdk/credential-provider-node')).defaultProvider();
+      return provider();
+    };
+  },
 };
 
 /** The real process: stdout, stderr and environment. */

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import * as local from './commands/local';
+import { OPERATOR_COMMANDS } from './commands/operate';
+import { READ_COMMANDS } from './commands/read';
 import * as subscribe from './commands/subscribe';
 import { CliError } from './errors';
 import { defaultClients, processIo, type CliIo, type CommandContext } from './io';
@@ -18,7 +20,7 @@ export interface CliCommandModule {
 }
 
 /** The commands, in the order `tocsin --help` lists them. */
-export const COMMANDS: readonly CliCommandModule[] = [local, subscribe];
+export const COMMANDS: readonly CliCommandModule[] = [local, subscribe, ...READ_COMMANDS, ...OPERATOR_COMMANDS];
 
 /**
  * Runs the CLI with `argv` (the arguments after `tocsin`) and returns the exit code: 0 on success,

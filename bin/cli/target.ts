@@ -51,15 +51,20 @@ export interface Target {
   where(service: TargetService): string | undefined;
 }
 
-/** Adds `--local [file]`, `--topic-arn`, `--region` and `--stack` to a command. */
-export function addTargetOptions(command: Command): Command {
+/**
+ * Adds `--local [file]`, `--topic-arn`, `--region` and `--stack` to a command. `output` is the stack
+ * output the command uses, for the help; `--topic-arn` is listed only for the notices topic (other
+ * commands still parse it, and say they need --stack or --local).
+ */
+export function addTargetOptions(command: Command, output = 'NoticeTopicArn'): Command {
+  const topicArn = new Option('--topic-arn <arn>', 'the notices topic ARN (region taken from the ARN unless --region)').conflicts('stack');
   return command
     .addOption(
       new Option('--local [file]', `use the local serve mode: its JSON line from FILE, or from $${LOCAL_ENV}`).conflicts(['topicArn', 'stack', 'region']),
     )
-    .addOption(new Option('--topic-arn <arn>', 'the notices topic ARN (region taken from the ARN unless --region)').conflicts('stack'))
+    .addOption(output === 'NoticeTopicArn' ? topicArn : topicArn.hideHelp())
     .addOption(new Option('--region <region>', "AWS region (default: the topic ARN's, else the SDK's default chain)"))
-    .addOption(new Option('--stack <name>', 'the deployed stack whose NoticeTopicArn output to use').default(DEFAULT_STACK));
+    .addOption(new Option('--stack <name>', `the deployed stack whose ${output} output to use`).default(DEFAULT_STACK));
 }
 
 /**
@@ -164,6 +169,9 @@ function topicTarget(topicArn: string, region: string | undefined): Target {
   };
 }
 
+/** Outputs only a Tocsin stack has: one with some of them but not the one asked for predates it. */
+const TOCSIN_OUTPUTS = ['NoticeTopicArn', 'OperateUrl', 'StatusUrl', 'IngestUrl', 'HeartbeatUrl'];
+
 async function stackTarget(stackName: string, region: string | undefined, ctx: CommandContext): Promise<Target> {
   if (!stackName.trim()) throw new OptionError('--stack', 'needs a stack name');
   const cloudFormation = ctx.own(ctx.clients.cloudFormation(region ? { region } : {}));
@@ -198,9 +206,10 @@ async function stackTarget(stackName: string, region: string | undefined, ctx: C
       if (value) return value;
       const key = name.charAt(0).toUpperCase() + name.slice(1);
       const present = Object.keys(outputs).map((k) => k.charAt(0).toUpperCase() + k.slice(1));
-      throw new TargetError(
-        `stack ${stackName} has no ${key} output (it has ${present.length ? present.join(', ') : 'none'}); is it a Tocsin stack?`,
-      );
+      const hint = present.some((k) => TOCSIN_OUTPUTS.includes(k))
+        ? `deployed from an older version? redeploy it (\`npx cdk deploy\`), or use --local`
+        : 'is it a Tocsin stack?';
+      throw new TargetError(`stack ${stackName} has no ${key} output (it has ${present.length ? present.join(', ') : 'none'}); ${hint}`);
     },
     clientConfig: () => (clientRegion ? { region: clientRegion } : {}),
     where: () => clientRegion,

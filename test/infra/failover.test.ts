@@ -363,7 +363,7 @@ describe('Failover', () => {
 
     it('keeps every output the stack had before', () => {
       expect(Object.keys(template.findOutputs('*')).sort()).toEqual(
-        ['AlarmsTopicArn', 'HeartbeatUrl', 'IngestUrl', 'NoticeTopicArn', 'OperateUrl', 'OpsTopicArn', 'TableName'].sort(),
+        ['AlarmsTopicArn', 'HeartbeatUrl', 'IngestUrl', 'NoticeTopicArn', 'OperateUrl', 'OpsTopicArn', 'StatusUrl', 'TableName'].sort(),
       );
     });
   });

@@ -1,0 +1,188 @@
+import type { Command } from 'commander';
+import { callTocsin } from '../http';
+import type { CommandContext } from '../io';
+import { commaList } from '../options';
+import type { CliCommandModule } from '../program';
+import { addTargetOptions, resolveTarget, type TargetOptions } from '../target';
+
+/**
+ * The operator commands (shared/DESIGN.md, "Operator command"): each POSTs one JSON command to the
+ * target's `operateUrl` — signed with the caller's AWS credentials for a stack, unsigned for local
+ * serve mode — and prints a one-line summary of the reply, or the reply itself with `--json`.
+ *
+ * @example
+ *   tocsin declare-halt --market equities --note "shared disk failure" --as ops-1
+ *   tocsin schedule-resume --at 2020-10-02T09:00:00+09:00 --market equities
+ *   tocsin failover --group shared-disk --to unit-2 --local serve.json
+ */
+
+/** The `operate` reply (lambda/handlers/operate.ts). */
+export interface OperateReply {
+  readonly ok: true;
+  readonly command: string;
+  readonly action: string;
+  readonly incidentId?: string;
+  readonly market?: MarketView;
+  readonly lease?: { readonly group: string; readonly holder?: string; readonly epoch?: number; readonly drillUntil?: string };
+  readonly notices?: ReadonlyArray<{ readonly noticeId: string; readonly type: string; readonly sequence: number }>;
+}
+
+/** A market as Tocsin shows it (`marketView`), in the operate reply and the status page. */
+export interface MarketView {
+  readonly market: string;
+  readonly status: string;
+  readonly segments?: readonly string[];
+  readonly incidentId?: string;
+  readonly haltedAt?: string;
+  readonly resumeAt?: string;
+  readonly ordersAcceptedFrom?: string;
+}
+
+interface CommonOptions extends TargetOptions {
+  readonly as?: string;
+  readonly json?: boolean;
+  readonly note?: string;
+  readonly market?: string;
+  readonly segments?: string[];
+  readonly incident?: string;
+  readonly at?: string;
+  readonly group?: string;
+  readonly to?: string;
+}
+
+/** The JSON body, without the fields left out (the server refuses fields a command does not take). */
+type Body = Record<string, unknown>;
+
+interface OperatorCommandSpec {
+  readonly name: string;
+  readonly summary: string;
+  /** Positional `<incidentId>`. */
+  readonly incidentArgument?: boolean;
+  readonly options: (command: Command) => Command;
+  readonly body: (options: CommonOptions) => Body;
+  readonly examples: readonly string[];
+}
+
+const note = (command: Command) => command.option('--note <text>', 'a note for the timeline (and the notice)');
+const market = (command: Command) => command.option('--market <id>', 'the market (needed when more than one is configured)');
+
+const SPECS: readonly OperatorCommandSpec[] = [
+  {
+    name: 'ack',
+    summary: 'acknowledge an incident',
+    incidentArgument: true,
+    options: note,
+    body: (o) => ({ note: o.note }),
+    examples: ['tocsin ack INC-1 --note "looking at the shared disk"'],
+  },
+  {
+    name: 'resolve',
+    summary: 'resolve an incident',
+    incidentArgument: true,
+    options: note,
+    body: (o) => ({ note: o.note }),
+    examples: ['tocsin resolve INC-1 --note "disk replaced"'],
+  },
+  {
+    name: 'annotate',
+    summary: "add a note to an incident's timeline",
+    incidentArgument: true,
+    options: (c) => c.requiredOption('--note <text>', 'the note'),
+    body: (o) => ({ note: o.note }),
+    examples: ['tocsin annotate INC-1 --note "vendor engineer on site"'],
+  },
+  {
+    name: 'declare-halt',
+    summary: 'halt trading (the whole market, or some segments)',
+    options: (c) =>
+      note(market(c))
+        .option('--segments <list>', 'halt only these segments (comma-separated); default: the whole market', commaList)
+        .option('--incident <id>', 'the open incident the halt is for; default: open a new one'),
+    body: (o) => ({ incidentId: o.incident, market: o.market, segments: o.segments, note: o.note }),
+    examples: ['tocsin declare-halt --market equities --note "shared disk failure"', 'tocsin declare-halt --segments prime,growth --incident INC-1'],
+  },
+  {
+    name: 'schedule-resume',
+    summary: 'schedule the resumption of a halted market',
+    options: (c) => note(market(c)).requiredOption('--at <iso>', 'when trading resumes, ISO-8601 with Z or an offset (e.g. 2020-10-02T09:00:00+09:00)'),
+    body: (o) => ({ market: o.market, effectiveAt: o.at, note: o.note }),
+    examples: ['tocsin schedule-resume --at 2020-10-02T09:00:00+09:00 --market equities'],
+  },
+  {
+    name: 'resume',
+    summary: 'resume trading now',
+    options: (c) => note(market(c)),
+    body: (o) => ({ market: o.market, note: o.note }),
+    examples: ['tocsin resume --market equities'],
+  },
+  {
+    name: 'failover',
+    summary: 'move a group to a standby node now',
+    options: (c) => note(c.requiredOption('--group <group>', 'the failover group').option('--to <node>', 'the node to promote; default: the freshest ready standby')),
+    body: (o) => ({ group: o.group, to: o.to, note: o.note }),
+    examples: ['tocsin failover --group shared-disk --to unit-2'],
+  },
+  {
+    name: 'drill',
+    summary: "run a failover drill on a group",
+    options: (c) => c.requiredOption('--group <group>', 'the failover group'),
+    body: (o) => ({ group: o.group }),
+    examples: ['tocsin drill --group shared-disk'],
+  },
+];
+
+/** One command module per operator command, in the order `tocsin --help` lists them. */
+export const OPERATOR_COMMANDS: readonly CliCommandModule[] = SPECS.map((spec) => ({
+  register: (parent: Command, ctx: CommandContext) => registerSpec(parent, ctx, spec),
+}));
+
+function registerSpec(parent: Command, ctx: CommandContext, spec: OperatorCommandSpec): Command {
+  let command = parent.command(spec.name).summary(spec.summary).description(`${capitalize(spec.summary)}: POSTs the operator command to Tocsin's operate URL.`);
+  if (spec.incidentArgument) command = command.argument('<incidentId>', 'the incident');
+  command = spec
+    .options(command)
+    .option('--as <name>', 'the operator to record (locally the operator; in AWS shown after the IAM caller)')
+    .option('--json', 'print the reply as JSON');
+  addTargetOptions(command, 'OperateUrl').addHelpText('after', ['', 'Examples:', ...spec.examples.map((e) => `  $ ${e}`)].join('\n'));
+  return command.action(async (...args: unknown[]) => {
+    const options = (spec.incidentArgument ? args[1] : args[0]) as CommonOptions;
+    const incidentId = spec.incidentArgument ? (args[0] as string) : undefined;
+    await operate(spec.name, { ...(incidentId !== undefined ? { incidentId } : {}), ...spec.body(options), as: options.as }, options, ctx);
+  });
+}
+
+async function operate(name: string, fields: Body, options: CommonOptions, ctx: CommandContext): Promise<void> {
+  const body: Body = { command: name };
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) body[key] = value;
+  const target = await resolveTarget(options, ctx);
+  const reply = await callTocsin<OperateReply>(target, { output: 'operateUrl', method: 'POST', path: '/', body }, ctx);
+  ctx.out(options.json ? JSON.stringify(reply.body) : describeReply(reply.body));
+}
+
+/** `declare-halt: halted; incident INC-1; market equities halted (prime) since …; notices n-1 (halt #2)` */
+export function describeReply(reply: OperateReply): string {
+  const parts = [`${reply.command}: ${reply.action}`];
+  if (reply.incidentId) parts.push(`incident ${reply.incidentId}`);
+  if (reply.market) parts.push(describeMarket(reply.market));
+  if (reply.lease) {
+    const { group, holder, epoch, drillUntil } = reply.lease;
+    parts.push(`group ${group}: holder ${holder ?? 'none'}, epoch ${epoch ?? '?'}${drillUntil ? `, drill until ${drillUntil}` : ''}`);
+  }
+  const notices = reply.notices ?? [];
+  parts.push(notices.length ? `notices ${notices.map((n) => `${n.noticeId} (${n.type} #${n.sequence})`).join(', ')}` : 'no notices');
+  return parts.join('; ');
+}
+
+/** `market equities halted (prime, growth) since …, resumes at …, orders from …` */
+export function describeMarket(market: MarketView): string {
+  const segments = market.segments?.length ? ` (${market.segments.join(', ')})` : '';
+  let text = `market ${market.market} ${market.status}${segments}`;
+  if (market.haltedAt && market.status !== 'trading') text += ` since ${market.haltedAt}`;
+  if (market.resumeAt) text += `, resumes at ${market.resumeAt}`;
+  if (market.ordersAcceptedFrom) text += `, orders from ${market.ordersAcceptedFrom}`;
+  return text;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,271 @@
+import { errorResponse, functionUrlRequest, json, type HttpResponse } from '../adapters/http';
+import { flushMetrics, logger } from '../adapters/observability';
+import { environmentConfig, environmentStore, systemContext } from '../adapters/wiring';
+import type { DecisionContext } from '../core/context';
+import { NotFoundError, TocsinError } from '../core/errors';
+import { leaseView } from '../core/lease';
+import { marketView } from '../core/market';
+import type { Incident, TimelineEntry } from '../core/model';
+import type { IncidentStore, StoredNotice } from '../core/ports';
+
+/**
+ * `status` (Function URL, AWS_IAM auth in AWS): read-only market status and incident timelines.
+ *
+ * - `GET /` → `{markets, incidents, groups, generatedAt}`: every configured market
+ *   (`marketView`), the open incidents oldest first, and the lease of every configured group
+ *   that has one (`leaseView`).
+ * - `GET /incidents/<id>` → `{incident, timeline, notices}`; 404 `{error}` for an unknown incident.
+ * - JSON, unless the `accept` header prefers `text/html` (a browser): then the same resource as a
+ *   small self-contained HTML page, every stored string escaped.
+ * - Any other path → 404 `{error}`; a method other than GET or HEAD → 405 with `allow: GET`.
+ */
+
+export interface StatusDependencies {
+  readonly store: IncidentStore;
+  readonly context: () => DecisionContext;
+}
+
+const INCIDENT_PATH = /^\/incidents\/([^/]+)\/?$/;
+
+export function createStatusHandler(deps: StatusDependencies) {
+  return async function handler(event: unknown): Promise<HttpResponse> {
+    try {
+      const request = functionUrlRequest(event);
+      if (!request) return json(400, { error: 'expected a Function URL request (payload format 2.0)' });
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return json(405, { error: `method ${request.method.slice(0, 16)} is not allowed; use GET` }, { allow: 'GET' });
+      }
+      const html = prefersHtml(request.headers.accept);
+      const response = await route(deps, request.path, html);
+      return request.method === 'HEAD' ? { ...response, body: '' } : response;
+    } catch (error) {
+      if (error instanceof TocsinError) logger.warn('status request refused', { error: error.message, kind: error.name });
+      else logger.error('status request failed', { error: error as Error });
+      return errorResponse(error);
+    } finally {
+      flushMetrics();
+    }
+  };
+}
+
+async function route(deps: StatusDependencies, path: string, html: boolean): Promise<HttpResponse> {
+  if (path === '/' || path === '') {
+    const overview = await readOverview(deps);
+    return html ? page(200, 'Tocsin — market status', overviewHtml(overview)) : json(200, overview, READ_HEADERS);
+  }
+  const match = INCIDENT_PATH.exec(path);
+  if (match) {
+    const incidentId = safeDecode(match[1]!);
+    const record = await deps.store.incidentRecord(incidentId);
+    if (!record) {
+      const message = new NotFoundError('incident', incidentId).message;
+      return html ? page(404, 'Tocsin — unknown incident', `<h1>${escapeHtml(message)}</h1><p><a href="/">All markets</a></p>`) : json(404, { error: message }, READ_HEADERS);
+    }
+    const view = {
+      incident: incidentDetail(record.incident),
+      timeline: record.timeline.map(timelineView),
+      notices: record.notices.map(noticeView),
+    };
+    return html ? page(200, `Tocsin — incident ${incidentId}`, incidentHtml(view)) : json(200, view, READ_HEADERS);
+  }
+  const message = `no such resource ${JSON.stringify(path.slice(0, 200))}; try / or /incidents/<incidentId>`;
+  return html ? page(404, 'Tocsin — not found', `<h1>${escapeHtml(message)}</h1><p><a href="/">All markets</a></p>`) : json(404, { error: message }, READ_HEADERS);
+}
+
+// ---- JSON views (the contract) ----
+
+type View = Record<string, unknown>;
+
+interface Overview {
+  readonly markets: View[];
+  readonly incidents: View[];
+  readonly groups: View[];
+  readonly generatedAt: string;
+}
+
+async function readOverview(deps: StatusDependencies): Promise<Overview> {
+  const { config, now } = deps.context();
+  const [markets, incidents, leases] = await Promise.all([
+    Promise.all(config.markets.map((m) => deps.store.readMarket(m.id))),
+    deps.store.openIncidents(),
+    Promise.all(config.groups.map((g) => deps.store.readLeaseGroup(g.id))),
+  ]);
+  return {
+    markets: markets.map(marketView),
+    incidents: [...incidents].sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id)).map(incidentSummary),
+    groups: leases.flatMap(({ lease }) => (lease ? [leaseView(lease)] : [])),
+    generatedAt: iso(now),
+  };
+}
+
+function incidentSummary(incident: Incident): View {
+  return {
+    incidentId: incident.id,
+    status: incident.status,
+    severity: incident.severity,
+    ...(incident.market !== undefined ? { market: incident.market } : {}),
+    summary: incident.summary,
+    openedAt: iso(incident.openedAt),
+  };
+}
+
+function incidentDetail(incident: Incident): View {
+  return {
+    ...incidentSummary(incident),
+    ...(incident.acknowledgedAt !== undefined ? { acknowledgedAt: iso(incident.acknowledgedAt) } : {}),
+    ...(incident.acknowledgedBy !== undefined ? { acknowledgedBy: incident.acknowledgedBy } : {}),
+    ...(incident.resolvedAt !== undefined ? { resolvedAt: iso(incident.resolvedAt) } : {}),
+    ...(incident.resolvedBy !== undefined ? { resolvedBy: incident.resolvedBy } : {}),
+  };
+}
+
+function timelineView(entry: TimelineEntry): View {
+  return { sequence: entry.sequence, at: iso(entry.at), kind: entry.kind, actor: entry.actor, text: entry.text };
+}
+
+function noticeView({ notice, status }: StoredNotice): View {
+  return { noticeId: notice.noticeId, sequence: notice.sequence, type: notice.type, status, issuedAt: notice.issuedAt, summary: notice.summary };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+// ---- content negotiation ----
+
+/**
+ * Whether `accept` prefers `text/html` over `application/json` (RFC 9110 §12.5.1: the most
+ * specific matching range gives each type its quality). A tie, `*∕*` or no header means JSON.
+ */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const ranges = accept.split(',').flatMap((part) => {
+    const [range = '', ...parameters] = part.split(';').map((p) => p.trim().toLowerCase());
+    if (!range) return [];
+    const qParameter = parameters.find((p) => p.startsWith('q='));
+    const q = qParameter === undefined ? 1 : Number(qParameter.slice(2));
+    return [{ range, q: Number.isFinite(q) ? q : 0 }];
+  });
+  const quality = (type: string): number => {
+    const [major] = type.split('/');
+    for (const candidate of [type, `${major}/*`, '*/*']) {
+      const found = ranges.filter((r) => r.range === candidate);
+      if (found.length) return Math.max(...found.map((r) => r.q));
+    }
+    return 0;
+  };
+  const html = quality('text/html');
+  return html > 0 && html > quality('application/json');
+}
+
+// ---- HTML (every stored string goes through escapeHtml) ----
+
+const READ_HEADERS = { 'cache-control': 'no-store', vary: 'accept' };
+
+const HTML_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  ...READ_HEADERS,
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const STYLE = `body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:70rem;color:#111}
+.market{font-size:2rem;font-weight:700;margin:.3rem 0}.trading{color:#075e07}.halted{color:#a00}.resume-scheduled{color:#a55a00}
+table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
+small{color:#555}`;
+
+function page(statusCode: number, title: string, body: string): HttpResponse {
+  const document = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
+    `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>\n`;
+  return { statusCode, headers: HTML_HEADERS, body: document };
+}
+
+function table(headings: readonly string[], rows: readonly (readonly string[])[], empty: string): string {
+  if (!rows.length) return `<p>${escapeHtml(empty)}</p>`;
+  const head = headings.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  return `<table><thead><tr>${head}</tr></thead><tbody>${rows.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+const incidentLink = (id: unknown) => `<a href="/incidents/${escapeHtml(encodeURIComponent(String(id)))}">${escapeHtml(id)}</a>`;
+
+function marketHtml(m: View): string {
+  const scope = Array.isArray(m.segments) && m.segments.length ? ` <small>(segments ${escapeHtml(m.segments.join(', '))})</small>` : '';
+  const facts = [
+    m.incidentId !== undefined ? `incident ${incidentLink(m.incidentId)}` : '',
+    m.haltedAt !== undefined ? `halted at ${escapeHtml(m.haltedAt)}` : '',
+    m.resumeAt !== undefined ? `resumes at ${escapeHtml(m.resumeAt)}` : '',
+    m.ordersAcceptedFrom !== undefined ? `orders accepted from ${escapeHtml(m.ordersAcceptedFrom)}` : '',
+  ].filter(Boolean);
+  const statusClass = escapeHtml(m.status);
+  return `<p class="market ${statusClass}">${escapeHtml(m.market)}: ${escapeHtml(String(m.status).toUpperCase())}${scope}</p>` +
+    (facts.length ? `<p>${facts.join(' · ')}</p>` : '');
+}
+
+function overviewHtml(o: Overview): string {
+  return [
+    '<h1>Market status</h1>',
+    o.markets.map(marketHtml).join('') || '<p>No markets configured.</p>',
+    '<h2>Open incidents</h2>',
+    table(
+      ['Incident', 'Status', 'Severity', 'Market', 'Summary', 'Opened'],
+      o.incidents.map((i) => [incidentLink(i.incidentId), escapeHtml(i.status), escapeHtml(i.severity), escapeHtml(i.market ?? ''), escapeHtml(i.summary), escapeHtml(i.openedAt)]),
+      'No open incidents.',
+    ),
+    '<h2>Failover groups</h2>',
+    table(
+      ['Group', 'Holder', 'Epoch', 'Drill until'],
+      o.groups.map((g) => [escapeHtml(g.group), escapeHtml(g.holder), escapeHtml(g.epoch), escapeHtml(g.drillUntil ?? '')]),
+      'No leases held.',
+    ),
+    `<p><small>Generated at ${escapeHtml(o.generatedAt)}</small></p>`,
+  ].join('\n');
+}
+
+function incidentHtml(v: { incident: View; timeline: View[]; notices: View[] }): string {
+  const i = v.incident;
+  const facts: Array<[string, unknown]> = [
+    ['Status', i.status],
+    ['Severity', i.severity],
+    ['Market', i.market],
+    ['Opened', i.openedAt],
+    ['Acknowledged', i.acknowledgedAt !== undefined ? `${String(i.acknowledgedAt)} by ${String(i.acknowledgedBy ?? '?')}` : undefined],
+    ['Resolved', i.resolvedAt !== undefined ? `${String(i.resolvedAt)} by ${String(i.resolvedBy ?? '?')}` : undefined],
+  ];
+  return [
+    '<p><a href="/">All markets</a></p>',
+    `<h1>Incident ${escapeHtml(i.incidentId)}</h1>`,
+    `<p class="market">${escapeHtml(i.summary)}</p>`,
+    `<table><tbody>${facts.filter(([, value]) => value !== undefined).map(([k, value]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(value)}</td></tr>`).join('')}</tbody></table>`,
+    '<h2>Timeline</h2>',
+    table(
+      ['#', 'At', 'Kind', 'Actor', 'Text'],
+      v.timeline.map((e) => [escapeHtml(e.sequence), escapeHtml(e.at), escapeHtml(e.kind), escapeHtml(e.actor), escapeHtml(e.text)]),
+      'No timeline entries.',
+    ),
+    '<h2>Notices</h2>',
+    table(
+      ['#', 'Type', 'Status', 'Issued', 'Summary', 'Notice id'],
+      v.notices.map((n) => [escapeHtml(n.sequence), escapeHtml(n.type), escapeHtml(n.status), escapeHtml(n.issuedAt), escapeHtml(n.summary), escapeHtml(n.noticeId)]),
+      'No notices.',
+    ),
+  ].join('\n');
+}
+
+let deployed: ReturnType<typeof createStatusHandler> | undefined;
+
+/** The Lambda entry point. */
+export const handler = (event: unknown) => {
+  deployed ??= createStatusHandler({ store: environmentStore(), context: systemContext(environmentConfig()) });
+  return deployed(event);
+};

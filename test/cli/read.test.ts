@@ -1,0 +1,207 @@
+import { functionUrlRegion } from '../../bin/cli/http';
+import { closedPort, scratch, tocsin } from './helpers';
+import { stubServer, type StubServer } from './stub-server';
+
+/**
+ * The read commands against a stand-in status URL answering the status contract:
+ * `GET /` (markets, incidents, groups) and `GET /incidents/<id>` (incident, timeline, notices).
+ */
+describe('tocsin status, incidents, timeline', () => {
+  let server: StubServer;
+  const files = scratch('cli-read');
+  let serveJson: string;
+
+  const overview = {
+    markets: [
+      {
+        market: 'equities',
+        status: 'resume-scheduled',
+        segments: [],
+        incidentId: 'INC-7',
+        haltedAt: '2020-10-01T00:00:05.000Z',
+        resumeAt: '2020-10-02T00:00:00.000Z',
+        ordersAcceptedFrom: '2020-10-01T23:45:00.000Z',
+      },
+      { market: 'derivatives', status: 'trading', segments: [] },
+      { market: 'bonds', status: 'halted', segments: ['repo', 'jgb'], incidentId: 'INC-8', haltedAt: '2020-10-01T01:00:00.000Z' },
+    ],
+    incidents: [
+      { incidentId: 'INC-7', status: 'acknowledged', severity: 'critical', market: 'equities', summary: 'shared disk failure', openedAt: '2020-10-01T00:00:00.000Z' },
+      { incidentId: 'INC-8', status: 'open', severity: 'major', market: 'bonds', summary: 'feed lag', openedAt: '2020-10-01T00:59:00.000Z' },
+      { incidentId: 'INC-6', status: 'resolved', severity: 'minor', market: 'equities', summary: 'old one', openedAt: '2020-09-30T00:00:00.000Z' },
+    ],
+    groups: [
+      { group: 'shared-disk', holder: 'unit-2', epoch: 4 },
+      { group: 'matching', holder: 'm-1', epoch: 1, drillUntil: '2020-10-01T02:00:00.000Z' },
+    ],
+    generatedAt: '2020-10-01T01:30:00.000Z',
+  };
+
+  const detail = {
+    incident: { incidentId: 'INC-7', status: 'acknowledged', severity: 'critical', market: 'equities', summary: 'shared disk failure', openedAt: '2020-10-01T00:00:00.000Z' },
+    timeline: [
+      { sequence: 2, at: '2020-10-01T00:01:00.000Z', kind: 'acknowledged', actor: 'ops-tanaka', text: 'looking' },
+      { sequence: 1, at: '2020-10-01T00:00:00.000Z', kind: 'opened', actor: 'alarm', text: 'shared disk failure' },
+    ],
+    notices: [{ noticeId: 'INC-7-1', sequence: 1, type: 'incident-opened', status: 'sent', issuedAt: '2020-10-01T00:00:00.100Z', summary: 'shared disk failure' }],
+  };
+
+  beforeAll(async () => {
+    server = await stubServer();
+    serveJson = files.file('serve.json', JSON.stringify({ operateUrl: server.url, statusUrl: `${server.url}status`, region: 'us-east-1' }));
+  });
+  afterAll(async () => {
+    await server.close();
+    files.cleanup();
+  });
+  beforeEach(() => {
+    server.requests.length = 0;
+    server.answer((request) => {
+      if (request.url === '/status/') return { body: overview };
+      if (request.url === '/status/incidents/INC-7') return { body: detail };
+      const id = decodeURIComponent(request.url.replace('/status/incidents/', ''));
+      return { status: 404, body: { error: `incident ${id} not found` } };
+    });
+  });
+
+  it.each([
+    [['status'], '/status/'],
+    [['incidents'], '/status/'],
+    [['timeline', 'INC-7'], '/status/incidents/INC-7'],
+    [['timeline', 'INC 7/x'], '/status/incidents/INC%207%2Fx'],
+  ])('%j GETs %s asking for JSON, unsigned', async (args, path) => {
+    await tocsin([...args, '--local', serveJson]);
+
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]).toMatchObject({ method: 'GET', url: path, body: '' });
+    expect(server.requests[0]!.headers.accept).toBe('application/json');
+    expect(server.requests[0]!.headers.authorization).toBeUndefined();
+  });
+
+  it('status prints the markets and the groups', async () => {
+    const outcome = await tocsin(['status', '--local', serveJson]);
+
+    expect(outcome).toMatchObject({ code: 0, stderr: '' });
+    expect(outcome.stdout).toBe(
+      [
+        'MARKET       STATUS            SEGMENTS  INCIDENT  DETAIL',
+        'equities     resume-scheduled  all       INC-7     since 2020-10-01T00:00:05.000Z, resumes at 2020-10-02T00:00:00.000Z, orders from 2020-10-01T23:45:00.000Z',
+        'derivatives  trading           all       -         -',
+        'bonds        halted            repo,jgb  INC-8     since 2020-10-01T01:00:00.000Z',
+        '',
+        'GROUP        HOLDER  EPOCH  DRILL UNTIL',
+        'shared-disk  unit-2  4      -',
+        'matching     m-1     1      2020-10-01T02:00:00.000Z',
+        '',
+        'as of 2020-10-01T01:30:00.000Z',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('status --json prints markets, groups and generatedAt', async () => {
+    const outcome = await tocsin(['status', '--local', serveJson, '--json']);
+
+    expect(outcome.code).toBe(0);
+    expect(JSON.parse(outcome.stdout)).toStrictEqual({ markets: overview.markets, groups: overview.groups, generatedAt: overview.generatedAt });
+  });
+
+  it('incidents lists the open ones', async () => {
+    const outcome = await tocsin(['incidents', '--local', serveJson]);
+
+    expect(outcome).toMatchObject({ code: 0, stderr: '' });
+    expect(outcome.stdout).toBe(
+      [
+        'INCIDENT  STATUS        SEVERITY  MARKET    OPENED                    SUMMARY',
+        'INC-7     acknowledged  critical  equities  2020-10-01T00:00:00.000Z  shared disk failure',
+        'INC-8     open          major     bonds     2020-10-01T00:59:00.000Z  feed lag',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('incidents --json prints them as JSON; --all includes resolved ones', async () => {
+    const open = await tocsin(['incidents', '--local', serveJson, '--json']);
+    expect(JSON.parse(open.stdout)).toStrictEqual({ incidents: overview.incidents.slice(0, 2), generatedAt: overview.generatedAt });
+
+    const all = await tocsin(['incidents', '--local', serveJson, '--json', '--all']);
+    expect(JSON.parse(all.stdout).incidents).toHaveLength(3);
+  });
+
+  it('incidents says so when there are none', async () => {
+    server.answer(() => ({ body: { markets: [], incidents: [], groups: [], generatedAt: 'x' } }));
+
+    expect(await tocsin(['incidents', '--local', serveJson])).toEqual({ code: 0, stdout: 'no open incidents\n', stderr: '' });
+  });
+
+  it('timeline prints the incident, its entries in order and its notices', async () => {
+    const outcome = await tocsin(['timeline', 'INC-7', '--local', serveJson]);
+
+    expect(outcome).toMatchObject({ code: 0, stderr: '' });
+    expect(outcome.stdout).toBe(
+      [
+        'INC-7 acknowledged critical equities, opened 2020-10-01T00:00:00.000Z: shared disk failure',
+        '',
+        'SEQ  AT                        KIND          ACTOR       TEXT',
+        '1    2020-10-01T00:00:00.000Z  opened        alarm       shared disk failure',
+        '2    2020-10-01T00:01:00.000Z  acknowledged  ops-tanaka  looking',
+        '',
+        'SEQ  NOTICE   TYPE             STATUS  ISSUED                    SUMMARY',
+        '1    INC-7-1  incident-opened  sent    2020-10-01T00:00:00.100Z  shared disk failure',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('timeline --json prints the reply', async () => {
+    const outcome = await tocsin(['timeline', 'INC-7', '--local', serveJson, '--json']);
+
+    expect(outcome.code).toBe(0);
+    expect(JSON.parse(outcome.stdout)).toStrictEqual(detail);
+  });
+
+  it('timeline of an unknown incident: exit 1 with the 404 text', async () => {
+    const outcome = await tocsin(['timeline', 'INC-404', '--local', serveJson]);
+
+    expect(outcome).toEqual({ code: 1, stdout: '', stderr: 'error: incident INC-404 not found\n' });
+  });
+
+  it('says to start serve mode when nothing listens at the status URL', async () => {
+    const port = await closedPort();
+    const closed = files.file('closed.json', JSON.stringify({ statusUrl: `http://127.0.0.1:${port}`, region: 'us-east-1' }));
+
+    const outcome = await tocsin(['status', '--local', closed]);
+
+    expect(outcome).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: cannot reach Tocsin at http://127.0.0.1:${port}/ (ECONNREFUSED); is \`npm start -- --serve\` running?\n`,
+    });
+  });
+
+  it('says when the serve-mode JSON has no statusUrl', async () => {
+    const old = files.file('old.json', JSON.stringify({ operateUrl: server.url }));
+
+    const outcome = await tocsin(['incidents', '--local', old]);
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toMatch(/^error: the serve-mode JSON in .*old\.json has no "statusUrl"/);
+  });
+
+  it('reports a reply that is not JSON', async () => {
+    server.answer(() => ({ body: '<html>status</html>' }));
+
+    const outcome = await tocsin(['status', '--local', serveJson]);
+
+    expect(outcome).toMatchObject({ code: 1, stderr: `error: Tocsin at ${server.url}status/ answered HTTP 200 without a JSON object: <html>status</html>\n` });
+  });
+
+  it.each([
+    ['abcdefghijklmnop.lambda-url.ap-northeast-1.on.aws', 'ap-northeast-1'],
+    ['x1.lambda-url.us-east-1.on.aws', 'us-east-1'],
+    ['127.0.0.1', undefined],
+    ['operate.example.com', undefined],
+  ])('signing region of %s is %s', (host, region) => {
+    expect(functionUrlRegion(host)).toBe(region);
+  });
+});
