@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -36,6 +39,13 @@ describe('npm start (local runtime lifecycle)', () => {
       sns.destroy();
     }
     expect(javaProcessesOnPort(dynamodbPort)).toHaveLength(1);
+    // Every Function URL answers, on 127.0.0.1.
+    for (const key of ['ingestUrl', 'operateUrl', 'heartbeatUrl', 'statusUrl']) expect(endpoints[key]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const post = (url: string, body: object) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post(endpoints.ingestUrl, { dedupKey: 'k' })).status).toBe(400);
+    expect((await post(endpoints.operateUrl, { command: 'resume' })).status).toBe(409);
+    expect((await post(endpoints.heartbeatUrl, { group: 'none', nodeId: 'n', ready: true })).status).toBe(404);
+    expect((await fetch(endpoints.statusUrl, { headers: { accept: 'application/json' } })).status).toBe(200);
 
     child.kill(signal);
     const { code } = await exited;
@@ -77,5 +87,31 @@ describe('npm start (local runtime lifecycle)', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('keeps state across restarts with --data DIR', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'tocsin-data-'));
+    const first = startLocal(['--data', dir]);
+    const firstExit = exitOf(first);
+    const endpoints = JSON.parse(await firstLine(first));
+    const opened = await fetch(endpoints.ingestUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dedupKey: 'persist/1', status: 'firing', severity: 'major', component: 'shared-disk', summary: 'kept', occurredAt: '2020-10-01T07:04:00+09:00' }),
+    }).then((r) => r.json() as Promise<{ incidentId: string }>);
+    first.kill('SIGTERM');
+    expect((await firstExit).code).toBe(0);
+
+    // Act
+    const second = startLocal(['--data', dir]);
+    const secondExit = exitOf(second);
+    const again = JSON.parse(await firstLine(second));
+    const status = await fetch(again.statusUrl, { headers: { accept: 'application/json' } }).then((r) => r.json() as Promise<{ incidents: { incidentId: string }[] }>);
+    second.kill('SIGTERM');
+
+    // Assess
+    expect(status.incidents.map((i) => i.incidentId)).toContain(opened.incidentId);
+    expect((await secondExit).code).toBe(0);
   });
 });
