@@ -1,6 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -225,4 +226,26 @@ export function tocsinMetric(metricName: string): cloudwatch.Metric {
     period: Duration.minutes(1),
     statistic: cloudwatch.Stats.SUM,
   });
+}
+
+/** The alarm condition Tocsin uses for counts of failures: any at all, in one period. */
+export const ANY_IN_A_PERIOD = {
+  threshold: 0,
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  evaluationPeriods: 1,
+} as const;
+
+/**
+ * A dead-letter queue: SQS-managed encryption, TLS only, 14 days. Nothing consumes it; its depth
+ * alarm pages the operators, so it has no dead-letter queue of its own (cdk-nag AwsSolutions-SQS3,
+ * acknowledged with `whatFor`, which says what dead letters it holds).
+ */
+export function createDeadLetterQueue(scope: Construct, id: string, whatFor: string): sqs.Queue {
+  const queue = new sqs.Queue(scope, id, {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  acknowledge(queue, 'AwsSolutions::AwsSolutions-SQS3', whatFor);
+  return queue;
 }

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { METRIC } from '../lambda/adapters/observability';
 import type { GroupConfig, TocsinConfig } from '../lambda/core/config';
 import { ConfigError } from '../lambda/core/errors';
-import { createFunction, scheduleEveryMinute, tocsinMetric } from './defaults';
+import { ANY_IN_A_PERIOD, createFunction, scheduleEveryMinute, tocsinMetric } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
 import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
 
@@ -166,42 +166,37 @@ export class Failover extends Construct {
       'Runs the Tocsin standby promoter every minute (each run watches the leases for a minute and a lease more)',
     );
 
-    const overZero = {
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-    } as const;
     const oneMinute = Duration.minutes(1);
     opsAlerts.alarmOn(this, 'PromoteErrors', {
       alarmDescription:
         'The promote function failed or timed out: silent primaries may go unreplaced until a later run succeeds (see its log).',
       metric: this.promoteFunction.metricErrors({ period: oneMinute, statistic: cloudwatch.Stats.SUM }),
-      ...overZero,
+      ...ANY_IN_A_PERIOD,
     });
     opsAlerts.alarmOn(this, 'HeartbeatErrors', {
       alarmDescription:
         'The heartbeat function failed: nodes got no answer, and a primary whose heartbeats keep failing loses its lease.',
       metric: this.heartbeatFunction.metricErrors({ period: oneMinute, statistic: cloudwatch.Stats.SUM }),
-      ...overZero,
+      ...ANY_IN_A_PERIOD,
     });
     opsAlerts.alarmOn(this, 'PromotionsRefused', {
       alarmDescription:
         'CRITICAL: a primary fell silent and no standby was ready, so nothing took over; a critical incident is open ' +
         '(see the promote log for the group).',
       metric: tocsinMetric(METRIC.promotionsRefused),
-      ...overZero,
+      ...ANY_IN_A_PERIOD,
     });
     opsAlerts.alarmOn(this, 'Promotions', {
       alarmDescription:
         'A standby was promoted: a failover happened (or a drill ran); participants got a failover notice (see the promote log).',
       metric: tocsinMetric(METRIC.promotions),
-      ...overZero,
+      ...ANY_IN_A_PERIOD,
     });
     opsAlerts.alarmOn(this, 'HeartbeatsRejected', {
       alarmDescription:
         'The heartbeat function rejected malformed heartbeats or ones for an unknown group or node (see its log): a node may be misconfigured.',
       metric: tocsinMetric(METRIC.heartbeatsRejected),
-      ...overZero,
+      ...ANY_IN_A_PERIOD,
     });
   }
 }

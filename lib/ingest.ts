@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { METRIC } from '../lambda/adapters/observability';
 import type { TocsinConfig } from '../lambda/core/config';
 import { createCloudWatchTopic } from './alarm-topic';
-import { acknowledge, createFunction, scheduleEveryMinute, tocsinMetric } from './defaults';
+import { ANY_IN_A_PERIOD, createDeadLetterQueue, createFunction, scheduleEveryMinute, tocsinMetric } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
 import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
 
@@ -94,14 +94,9 @@ export class Ingest extends Construct {
     // Before anything is built: a configuration too large for Lambda's environment fails here.
     const environment = storeEnvironment(table, config);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(
-      this.deadLetterQueue,
-      'AwsSolutions::AwsSolutions-SQS3',
+    this.deadLetterQueue = createDeadLetterQueue(
+      this,
+      'DeadLetterQueue',
       'This queue is itself the dead-letter queue of the ingest rule, the alarms-topic subscription and ' +
         "the function's on-failure destination; nothing consumes it automatically, so a DLQ of its own " +
         'would only move dead letters further from the operators its depth alarm pages.',
@@ -150,20 +145,15 @@ export class Ingest extends Construct {
       ],
     });
 
-    const overThreshold = {
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-    } as const;
     opsAlerts.alarmOn(this, 'Errors', {
       alarmDescription: 'The ingest function failed (after its retries, the event is in the dead-letter queue).',
       metric: this.function.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
-      ...overThreshold,
+      ...ANY_IN_A_PERIOD,
     });
     opsAlerts.alarmOn(this, 'SweepErrors', {
       alarmDescription: 'The incident sweep failed: incidents whose alarms are OK are not being auto-resolved.',
       metric: this.sweepFunction.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
-      ...overThreshold,
+      ...ANY_IN_A_PERIOD,
     });
     opsAlerts.alarmOn(this, 'DeadLetters', {
       alarmDescription: 'Alarm events wait in the ingest dead-letter queue: they never became incidents.',
@@ -171,12 +161,12 @@ export class Ingest extends Construct {
         period: Duration.minutes(1),
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
-      ...overThreshold,
+      ...ANY_IN_A_PERIOD,
     });
     opsAlerts.alarmOn(this, 'AlarmsRejected', {
       alarmDescription: 'The ingest function rejected malformed alarms or monitor events (see its log for the field).',
       metric: tocsinMetric(METRIC.alarmsRejected),
-      ...overThreshold,
+      ...ANY_IN_A_PERIOD,
     });
   }
 }

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../lambda/adapters/environment';
 import { METRIC } from '../lambda/adapters/observability';
 import { OUTBOX_STREAM_FILTER, OUTBOX_STREAM_SETTINGS, TOPICS } from '../lambda/adapters/table-schema';
-import { acknowledge, createFunction, scheduleEveryMinute, tocsinMetric } from './defaults';
+import { ANY_IN_A_PERIOD, createDeadLetterQueue, createFunction, scheduleEveryMinute, tocsinMetric } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
 import { grantStoreAccess, type StoreAccess } from './store-access';
 
@@ -131,14 +131,9 @@ export class Notices extends Construct {
       enforceSSL: true,
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(
-      this.deadLetterQueue,
-      'AwsSolutions::AwsSolutions-SQS3',
+    this.deadLetterQueue = createDeadLetterQueue(
+      this,
+      'DeadLetterQueue',
       "This queue is itself the on-failure destination of the notify function's stream event source; nothing " +
         'consumes it automatically, so a dead-letter queue of its own would only move dead letters further from ' +
         'the operators its depth alarm pages.',
@@ -179,26 +174,21 @@ export class Notices extends Construct {
     this.topic.grants.actions(this.redriveFunction, ['sns:Publish'], { keyActions: [...NOTICE_TOPIC_KEY_ACTIONS] });
     scheduleEveryMinute(this, 'RedriveSchedule', this.redriveFunction, 'Runs the Tocsin outbox redrive every minute');
 
-    const overZero = {
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-    } as const;
     const oneMinute = Duration.minutes(1);
     opsAlerts.alarmOn(this, 'Errors', {
       alarmDescription: 'The notify function failed: the batch is retried, then described in the notices dead-letter queue.',
       metric: this.function.metricErrors({ period: oneMinute, statistic: cloudwatch.Stats.SUM }),
-      ...overZero,
+      ...ANY_IN_A_PERIOD,
     });
     opsAlerts.alarmOn(this, 'RedriveErrors', {
       alarmDescription: 'The outbox redrive failed: notices the stream gave up on are not being re-published.',
       metric: this.redriveFunction.metricErrors({ period: oneMinute, statistic: cloudwatch.Stats.SUM }),
-      ...overZero,
+      ...ANY_IN_A_PERIOD,
     });
     opsAlerts.alarmOn(this, 'NoticeFailures', {
       alarmDescription: 'A notice could not be published to the participant notices topic (see the notify log for why).',
       metric: tocsinMetric(METRIC.noticeFailures),
-      ...overZero,
+      ...ANY_IN_A_PERIOD,
     });
     opsAlerts.alarmOn(this, 'IteratorAge', {
       alarmDescription:
@@ -217,7 +207,7 @@ export class Notices extends Construct {
         period: oneMinute,
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
-      ...overZero,
+      ...ANY_IN_A_PERIOD,
     });
   }
 }

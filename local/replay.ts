@@ -20,7 +20,7 @@ export type Scenario = 'tse-2020' | 'no-standby';
 
 export interface ReplayOptions {
   readonly scenario?: Scenario;
-  /** Simulated seconds per real second. @default 20 */
+  /** Simulated seconds per real second (Infinity: as fast as the machine goes). @default 20 */
   readonly speed?: number;
   /** Progress lines (stderr). @default none */
   readonly progress?: (line: string) => void;
@@ -67,24 +67,27 @@ const PARTICIPANTS: { name: string; filterPolicy?: Record<string, string[]> }[] 
   { name: 'vendor-x' },
 ];
 
-/** A clock that runs `speed` times faster than real time and can be moved ahead. */
+/**
+ * The replay's clock: simulated time that moves only when the replay steps it, second by second,
+ * so that what happens (heartbeats every 2 s, a promoter check every 2 s between them) does not
+ * depend on how busy the machine is. Each simulated second takes 1/speed of a real second, so a
+ * person can watch it; a test may step as fast as the machine allows.
+ */
 class SimulatedClock {
-  private readonly realStart = Date.now();
-  private jumped = 0;
+  private current: number;
   public constructor(
-    private readonly simStart: number,
+    start: number,
     public readonly speed: number,
-  ) {}
-  public now = (): number => this.simStart + (Date.now() - this.realStart) * this.speed + this.jumped;
-  /** Sleeps `simMs` of simulated time. */
-  public sleep(simMs: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, Math.max(1, simMs / this.speed)));
+  ) {
+    this.current = start;
   }
-  public async until(simTime: number): Promise<void> {
-    while (this.now() < simTime) await this.sleep(Math.min(2000, simTime - this.now()));
+  public now = (): number => this.current;
+  public set(time: number): void {
+    this.current = time;
   }
-  public jump(simMs: number): void {
-    this.jumped += simMs;
+  public tick(ms: number): Promise<void> {
+    this.current += ms;
+    return Number.isFinite(this.speed) ? new Promise((r) => setTimeout(r, ms / this.speed)) : Promise.resolve();
   }
 }
 
@@ -99,11 +102,11 @@ export async function replay(options: ReplayOptions = {}): Promise<ReplayResult>
     prefix: `replay-${Date.now().toString(36)}`,
     configFile: file,
     clock: clock.now,
-    speed: clock.speed,
+    speed: Number.isFinite(clock.speed) ? clock.speed : 1000,
+    manualPromoter: true,
     ...(options.emulators ? { emulators: options.emulators } : {}),
   });
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
-  let beating = true;
   try {
     const sns = new SNSClient({});
     const queues = await Promise.all(
@@ -127,24 +130,31 @@ export async function replay(options: ReplayOptions = {}): Promise<ReplayResult>
       return (await response.json()) as Record<string, any>;
     };
 
-    // The two units of the shared disk device heartbeat every 2 s (simulated).
+    // The two units of the shared disk device heartbeat every 2 s (simulated); the promoter
+    // checks every 2 s in between. `advance` moves the morning on, one second at a time.
     const unit1Alive = () => clock.now() < FAULT;
     const standbyReady = scenario !== 'no-standby';
     let promotedTo: string | undefined;
-    const heartbeats = (async () => {
-      while (beating) {
-        const beats: Promise<unknown>[] = [post(runtime.endpoints.heartbeatUrl, { group: 'shared-disk', nodeId: 'unit-2', ready: standbyReady })];
-        if (unit1Alive()) beats.push(post(runtime.endpoints.heartbeatUrl, { group: 'shared-disk', nodeId: 'unit-1', ready: true, epoch: 1 }));
-        const replies = (await Promise.all(beats)) as { role: string; holder: string }[];
-        if (replies[0]?.role === 'primary') promotedTo = 'unit-2';
-        await clock.sleep(2000);
+    const advance = async (ms: number) => {
+      const until = clock.now() + ms;
+      while (clock.now() < until) {
+        await clock.tick(1000);
+        const second = Math.round(clock.now() / 1000);
+        if (second % 2 === 0) {
+          const beats: Promise<Record<string, any>>[] = [post(runtime.endpoints.heartbeatUrl, { group: 'shared-disk', nodeId: 'unit-2', ready: standbyReady })];
+          if (unit1Alive()) beats.push(post(runtime.endpoints.heartbeatUrl, { group: 'shared-disk', nodeId: 'unit-1', ready: true, epoch: 1 }));
+          const [standby] = await Promise.all(beats);
+          if (standby?.role === 'primary') promotedTo = 'unit-2';
+        } else {
+          await runtime.checkLeases();
+        }
       }
-    })();
+    };
     await post(runtime.endpoints.heartbeatUrl, { group: 'shared-disk', nodeId: 'unit-1', ready: true });
     progress(`${hhmm(clock.now()).slice(0, 5)} the day begins: unit-1 primary, unit-2 standby, three participants subscribed`);
 
     // 07:04 the memory fault; the monitors of the servers that share the disk start to fire.
-    await clock.until(FAULT);
+    await advance(FAULT - clock.now());
     progress('07:04 unit-1 of the shared disk device fails; alarms storm in');
     const storm = [
       ...['md-01', 'md-02', 'md-03', 'md-04', 'md-05', 'md-06'].map((s) => ({ component: 'market-data', server: s })),
@@ -165,15 +175,15 @@ export async function replay(options: ReplayOptions = {}): Promise<ReplayResult>
         });
         detected ??= reply.incidentId ? clock.now() : undefined;
       }
-      await clock.sleep(3000);
+      await advance(3000);
     }
 
     // The operator acknowledges, then declares the halt (the decision TSE took at 8:36).
-    await clock.sleep(45_000);
+    await advance(45_000);
     const open = await new DynamoDbIncidentStore({ tableName: runtime.endpoints.tableName }).openIncidents();
     const incident = open.find((i) => i.market === 'equities' && !i.groupKey.startsWith('manual:'));
     if (incident) await post(runtime.endpoints.operateUrl, { command: 'ack', incidentId: incident.id, as: 'ops-tanaka' });
-    await clock.sleep(30_000);
+    await advance(30_000);
     const halt = await post(runtime.endpoints.operateUrl, {
       command: 'declare-halt',
       ...(incident ? { incidentId: incident.id } : {}),
@@ -186,17 +196,15 @@ export async function replay(options: ReplayOptions = {}): Promise<ReplayResult>
     const effectiveAt = clock.now() + 20 * 60_000;
     await post(runtime.endpoints.operateUrl, { command: 'schedule-resume', effectiveAt: new Date(effectiveAt).toISOString(), as: 'ops-tanaka', note: 'Orders accepted 15 minutes before.' });
     progress(`${hhmm(clock.now())} resumption scheduled for ${hhmm(effectiveAt)}`);
-    clock.jump(effectiveAt - clock.now());
+    // The quiet minutes until the resumption pass at once (heartbeats would only repeat).
+    clock.set(effectiveAt);
     const resumed = await post(runtime.endpoints.operateUrl, { command: 'resume', as: 'ops-tanaka' });
     progress(`${hhmm(clock.now())} ${resumed.ok ? 'trading resumed' : `resume refused (${resumed.error})`}`);
 
-    beating = false;
-    await heartbeats;
     await runtime.drainNotices(20_000);
     for (const q of queues) q.received.push(...(await drain(sqs, q.url)));
     return await summarize(runtime, scenario, queues, detected, promotedTo);
   } finally {
-    beating = false;
     sqs.destroy();
     await runtime.stop();
   }

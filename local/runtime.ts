@@ -50,6 +50,11 @@ export interface LocalRuntimeOptions {
   readonly sweepIntervalMs?: number;
   /** How often the promoter checks the leases. @default the smallest `checkIntervalSeconds` of the groups */
   readonly promoteIntervalMs?: number;
+  /**
+   * Leave the promoter to the caller (`checkLeases()`), for a simulation that steps its own
+   * clock. @default false: the promoter runs on a timer
+   */
+  readonly manualPromoter?: boolean;
   /** How often the outbox redrive runs (every minute in AWS). @default 30000 ms */
   readonly redriveIntervalMs?: number;
   /** Progress lines (never stdout, which carries only the endpoint line). @default none */
@@ -87,6 +92,8 @@ export interface LocalRuntime {
   readonly notifyDeadLetterQueueUrl: string;
   /** The pid of the DynamoDB Local java process (tests check that it is gone after stop). */
   readonly javaPid: number;
+  /** One promoter check of every group (what the promoter's timer does). */
+  checkLeases(): Promise<import('../lambda/core/failover-service').CheckResult[]>;
   /** Delivers every outbox notice written so far (tests and the replay wait on it). */
   drainNotices(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -156,7 +163,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // the runtime runs, checking as often as the most demanding group asks.
     const promoter = new Promoter(store, { context });
     const checkMs = Math.min(2000, ...config.groups.map((g) => g.checkIntervalSeconds * 1000));
-    every(options.promoteIntervalMs ?? checkMs / speed, () => promoter.checkAll(), closers, log);
+    if (!options.manualPromoter) every(options.promoteIntervalMs ?? checkMs / speed, () => promoter.checkAll(), closers, log);
     every(options.sweepIntervalMs ?? 1000 / speed, createSweepHandler({ store, context }), closers, log);
     every(options.redriveIntervalMs ?? 30_000, createRedriveHandler({ publisher, outbox: store, ...(options.clock ? { now: options.clock } : {}) }), closers, log);
 
@@ -177,6 +184,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       config,
       notifyDeadLetterQueueUrl: notifyDeadLetterQueueUrl!,
       javaPid: emulators.dynamodb.pid,
+      checkLeases: () => promoter.checkAll(),
       drainNotices: (timeoutMs?: number) => poller.drain(timeoutMs),
       stop,
     };

@@ -1,5 +1,5 @@
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
-import { uniquePrefix } from '../helpers/aws';
+import { suiteEmulators, uniquePrefix } from '../helpers/aws';
 import { scratch, tocsin } from './helpers';
 
 /**
@@ -12,19 +12,12 @@ describe('tocsin CLI against the local runtime', () => {
   let local: string;
 
   beforeAll(async () => {
-    const env = process.env as Record<string, string>;
     files = scratch('cli-local');
     const config = files.file('config.json', JSON.stringify({ policy: { resumeLeadMinutes: 0 } }));
     runtime = await startLocalRuntime({
       prefix: uniquePrefix('cli'),
       configFile: config,
-      emulators: {
-        dynamodb: { endpoint: env.AWS_ENDPOINT_URL_DYNAMODB!, pid: Number(env.TOCSIN_TEST_DYNAMODB_PID) },
-        sns: { endpoint: env.AWS_ENDPOINT_URL_SNS! },
-        region: env.AWS_REGION!,
-        environment: {},
-        stop: async () => {},
-      },
+      emulators: suiteEmulators(),
     });
     local = files.file('tocsin.json', JSON.stringify(runtime.endpoints));
   });

@@ -5,7 +5,7 @@ import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Notice } from '../../lambda/core/model';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
-import { testClients, uniquePrefix, type TestAws } from '../helpers/aws';
+import { suiteEmulators, testClients, uniquePrefix, type TestAws } from '../helpers/aws';
 import { loadEvent } from '../helpers/events';
 
 /**
@@ -17,16 +17,9 @@ describe('local runtime', () => {
   let runtime: LocalRuntime;
   let aws: TestAws;
   beforeAll(async () => {
-    const env = process.env as Record<string, string>;
     runtime = await startLocalRuntime({
       prefix: uniquePrefix('rt'),
-      emulators: {
-        dynamodb: { endpoint: env.AWS_ENDPOINT_URL_DYNAMODB!, pid: Number(env.TOCSIN_TEST_DYNAMODB_PID) },
-        sns: { endpoint: env.AWS_ENDPOINT_URL_SNS! },
-        region: env.AWS_REGION!,
-        environment: {},
-        stop: async () => {},
-      },
+      emulators: suiteEmulators(),
     });
     aws = testClients();
   });
@@ -75,19 +68,12 @@ describe('local runtime', () => {
 describe('local runtime: failover over real time', () => {
   it('promotes the standby after the primary stops heartbeating, and fences it', async () => {
     // Prepare: a short lease, so the test takes seconds (heartbeat 1 s, lease 4 s, check 1 s).
-    const env = process.env as Record<string, string>;
     const file = join(mkdtempSync(join(tmpdir(), 'tocsin-')), 'config.json');
     writeFileSync(file, JSON.stringify({ groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'], heartbeatSeconds: 1, leaseDurationSeconds: 4, checkIntervalSeconds: 1 }] }));
     const runtime = await startLocalRuntime({
       prefix: uniquePrefix('fo'),
       configFile: file,
-      emulators: {
-        dynamodb: { endpoint: env.AWS_ENDPOINT_URL_DYNAMODB!, pid: Number(env.TOCSIN_TEST_DYNAMODB_PID) },
-        sns: { endpoint: env.AWS_ENDPOINT_URL_SNS! },
-        region: env.AWS_REGION!,
-        environment: {},
-        stop: async () => {},
-      },
+      emulators: suiteEmulators(),
     });
     const beat = async (nodeId: string, epoch?: number) => {
       const response = await fetch(runtime.endpoints.heartbeatUrl, {

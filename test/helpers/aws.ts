@@ -48,3 +48,19 @@ export function testClients(): TestAws {
 export function createTestResources(label: string, clients: TestAws): Promise<LocalResources> {
   return createLocalResources(uniquePrefix(label), { dynamodb: clients.dynamodb, sns: clients.sns });
 }
+
+/**
+ * The emulators the suite's globalSetup started, in the shape the local runtime takes, so a test
+ * can run the runtime (or the replay) on them instead of starting its own; stopping is left to
+ * globalTeardown.
+ */
+export function suiteEmulators(): import('../../local/runtime').RunningEmulators {
+  const env = process.env as Record<string, string>;
+  return {
+    dynamodb: { endpoint: env.AWS_ENDPOINT_URL_DYNAMODB!, pid: Number(env.TOCSIN_TEST_DYNAMODB_PID) },
+    sns: { endpoint: env.AWS_ENDPOINT_URL_SNS! },
+    region: env.AWS_REGION!,
+    environment: {},
+    stop: async () => {},
+  };
+}
