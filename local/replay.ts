@@ -164,15 +164,20 @@ export async function replay(options: ReplayOptions = {}): Promise<ReplayResult>
     let detected: number | undefined;
     for (let round = 0; round < 3; round += 1) {
       for (const { component, server } of storm) {
-        const reply = await post(runtime.endpoints.ingestUrl, {
-          dedupKey: `arrowhead/${server}/io`,
-          status: 'firing',
-          severity: component === 'shared-disk' ? 'critical' : 'major',
-          component,
-          market: 'equities',
-          summary: component === 'shared-disk' ? 'Memory error on unit 1 of the shared disk device' : `${server}: disk I/O errors`,
-          occurredAt: new Date(clock.now()).toISOString(),
-        });
+        // The disk unit's own alarm is a CloudWatch alarm (through the alarm path, as EventBridge
+        // delivers it); the servers' monitors post monitor events to the ingest URL.
+        const reply =
+          component === 'shared-disk'
+            ? await post(runtime.endpoints.alarmEventsUrl, cloudWatchAlarmEvent(clock.now()))
+            : await post(runtime.endpoints.ingestUrl, {
+                dedupKey: `arrowhead/${server}/io`,
+                status: 'firing',
+                severity: 'major',
+                component,
+                market: 'equities',
+                summary: `${server}: disk I/O errors`,
+                occurredAt: new Date(clock.now()).toISOString(),
+              });
         detected ??= reply.incidentId ? clock.now() : undefined;
       }
       await advance(3000);
@@ -272,7 +277,7 @@ export function report(result: ReplayResult): string {
   lines.push('');
   lines.push('Timeline (Tokyo time)');
   const entries = result.incidents.flatMap((i) => i.timeline.map((e) => ({ ...e, incident: i.id }))).sort((a, b) => a.at - b.at || a.sequence - b.sequence);
-  for (const e of entries) lines.push(`  ${hhmm(e.at)}  ${e.kind.padEnd(22)} ${e.actor.replace(/^alarm:arrowhead\//, 'alarm ').padEnd(24).slice(0, 24)} ${e.text.slice(0, 90)}`);
+  for (const e of entries) lines.push(`  ${hhmm(e.at)}  ${e.kind.padEnd(22)} ${e.actor.replace(/^alarm:arrowhead\//, 'alarm ').replace(/^alarm:arn:aws:cloudwatch:[^:]+:\d+:alarm:/, 'cloudwatch ').padEnd(24).slice(0, 24)} ${e.text.slice(0, 90)}`);
   lines.push('');
   lines.push('                        2020 (real)        Tocsin (this run)');
   lines.push(`  fault                 07:04              ${hhmm(result.moments.fault)}`);
@@ -291,4 +296,25 @@ export function report(result: ReplayResult): string {
     for (const n of p.received) lines.push(`    #${n.sequence} ${n.type.padEnd(17)} ${hhmm(Date.parse(n.issuedAt))}  ${n.summary.slice(0, 80)}`);
   }
   return lines.join('\n');
+}
+
+/** The "CloudWatch Alarm State Change" event of unit 1's memory alarm (shape: events/eventbridge/). */
+function cloudWatchAlarmEvent(now: number): Record<string, unknown> {
+  const time = new Date(now).toISOString();
+  return {
+    version: '0',
+    id: `replay-${now}`,
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account: '123456789012',
+    time,
+    region: 'ap-northeast-1',
+    resources: ['arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:arrowhead-shared-disk-unit-1-memory'],
+    detail: {
+      alarmName: 'arrowhead-shared-disk-unit-1-memory',
+      state: { value: 'ALARM', reason: 'Memory errors on unit 1 of the shared disk device', timestamp: time },
+      previousState: { value: 'OK', reason: 'Threshold not crossed', timestamp: new Date(now - 86_400_000).toISOString() },
+      configuration: { description: 'Memory fault on shared disk unit 1. component=shared-disk severity=critical market=equities' },
+    },
+  };
 }

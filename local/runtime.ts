@@ -29,6 +29,13 @@ export interface LocalEndpoints {
   readonly heartbeatUrl: string;
   readonly operateUrl: string;
   readonly statusUrl: string;
+  /**
+   * The alarm path: POST an EventBridge "CloudWatch Alarm State Change" event or an SNS Lambda
+   * event carrying a CloudWatch alarm notification (the JSON of `events/`), and the ingest handler
+   * is invoked with it as EventBridge or SNS would invoke it. Local only: in AWS, alarms arrive
+   * through the EventBridge rule and the alarms topic.
+   */
+  readonly alarmEventsUrl: string;
   readonly dynamodbEndpoint: string;
   readonly snsEndpoint: string;
   readonly sqsEndpoint: string;
@@ -147,6 +154,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const operate = await serve(createOperateHandler({ store, context }) as FunctionUrlHandler, 3);
     const heartbeat = await serve(createHeartbeatHandler({ store, context }) as FunctionUrlHandler, 4);
     const status = await serve(createStatusHandler({ store, context }) as FunctionUrlHandler, 5);
+    const ingestEvent = createIngestHandler({ store, context });
+    const alarmEvents = await serve(async (request) => {
+      // The body is the event itself; a malformed one fails the invocation, as in AWS.
+      try {
+        return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await ingestEvent(JSON.parse(String(request.body ?? 'null')))) };
+      } catch (error) {
+        return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: error instanceof Error ? error.message : String(error) }) };
+      }
+    }, 6);
 
     const publisher = new SnsNoticePublisher(resources.noticeTopicArn);
     const poller = new StreamPoller({
@@ -173,6 +189,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         heartbeatUrl: heartbeat.url,
         operateUrl: operate.url,
         statusUrl: status.url,
+        alarmEventsUrl: alarmEvents.url,
         dynamodbEndpoint: emulators.dynamodb.endpoint,
         snsEndpoint: emulators.sns.endpoint,
         sqsEndpoint: emulators.sns.endpoint,

@@ -24,7 +24,7 @@ describe('npm start (local runtime lifecycle)', () => {
     const dynamodbPort = Number(new URL(endpoints.dynamodbEndpoint).port);
 
     // Assess: the line, then the resources it names really exist on the endpoints it names.
-    expect(Object.keys(endpoints).sort()).toEqual(['dynamodbEndpoint', 'heartbeatUrl', 'ingestUrl', 'noticeTopicArn', 'operateUrl', 'region', 'snsEndpoint', 'sqsEndpoint', 'statusUrl', 'tableName']);
+    expect(Object.keys(endpoints).sort()).toEqual(['alarmEventsUrl', 'dynamodbEndpoint', 'heartbeatUrl', 'ingestUrl', 'noticeTopicArn', 'operateUrl', 'region', 'snsEndpoint', 'sqsEndpoint', 'statusUrl', 'tableName']);
     expect(endpoints.dynamodbEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodbEndpoint, region: endpoints.region, credentials });

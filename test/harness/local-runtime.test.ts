@@ -55,6 +55,17 @@ describe('local runtime', () => {
     expect(notices[1]!.fix).toEqual({ TradSesStatus: 1, SecurityTradingStatus: 2, HaltReason: 5 });
   });
 
+  it('takes CloudWatch alarm events on the alarm path, as EventBridge and SNS deliver them', async () => {
+    const eventbridge = await post(runtime.endpoints.alarmEventsUrl, loadEvent('eventbridge/alarm-state-change-alarm.json'));
+    expect(eventbridge).toEqual({ status: 200, body: { incidentId: expect.stringMatching(/^inc-/), action: expect.stringMatching(/opened|attached|inhibited/) } });
+    const sns = await post(runtime.endpoints.alarmEventsUrl, loadEvent('sns/cloudwatch-alarm-notification.json'));
+    expect(sns.status).toBe(200);
+    expect(sns.body).toEqual([expect.objectContaining({ incidentId: eventbridge.body.incidentId })]);
+    const bad = await post(runtime.endpoints.alarmEventsUrl, loadEvent('invalid/eventbridge-unknown-state-value.json'));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/detail\.state\.value/);
+  });
+
   it('answers like a Function URL: 400 naming the field, 405 with Allow', async () => {
     const bad = await post(runtime.endpoints.ingestUrl, { dedupKey: 'k' });
     expect(bad.status).toBe(400);
