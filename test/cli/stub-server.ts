@@ -62,25 +62,10 @@ export async function cloudFormationStub(stacks: ReadonlyMap<string, Record<stri
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
       const name = new URLSearchParams(body).get('StackName') ?? '';
-      const outputs = stacks.get(name);
+      const reply = describeStacksReply(name, stacks.get(name));
       response.setHeader('content-type', 'text/xml');
-      if (!outputs) {
-        response.statusCode = 400;
-        response.end(
-          `<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type>` +
-            `<Code>ValidationError</Code><Message>Stack with id ${name} does not exist</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`,
-        );
-        return;
-      }
-      const members = Object.entries(outputs)
-        .map(([key, value]) => `<member><OutputKey>${key}</OutputKey><OutputValue>${value}</OutputValue></member>`)
-        .join('');
-      response.end(
-        `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>` +
-          `<StackName>${name}</StackName><StackId>arn:aws:cloudformation:us-east-1:000000000000:stack/${name}/1</StackId>` +
-          `<CreationTime>2026-01-01T00:00:00Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus><Outputs>${members}</Outputs>` +
-          `</member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></DescribeStacksResponse>`,
-      );
+      response.statusCode = reply.statusCode;
+      response.end(reply.body);
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -91,5 +76,28 @@ export async function cloudFormationStub(stacks: ReadonlyMap<string, Record<stri
         new CloudFormationClient({ ...config, endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
     },
     close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+/** CloudFormation's DescribeStacks answer (its XML) for a stack with these outputs, or its error for none. */
+export function describeStacksReply(name: string, outputs: Record<string, string> | undefined): { statusCode: number; body: string } {
+  if (!outputs) {
+    return {
+      statusCode: 400,
+      body:
+        `<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type>` +
+        `<Code>ValidationError</Code><Message>Stack with id ${name} does not exist</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`,
+    };
+  }
+  const members = Object.entries(outputs)
+    .map(([key, value]) => `<member><OutputKey>${key}</OutputKey><OutputValue>${value}</OutputValue></member>`)
+    .join('');
+  return {
+    statusCode: 200,
+    body:
+      `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>` +
+      `<StackName>${name}</StackName><StackId>arn:aws:cloudformation:us-east-1:000000000000:stack/${name}/1</StackId>` +
+      `<CreationTime>2026-01-01T00:00:00Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus><Outputs>${members}</Outputs>` +
+      `</member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></DescribeStacksResponse>`,
   };
 }

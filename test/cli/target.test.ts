@@ -1,3 +1,4 @@
+import { describeStacksReply } from './stub-server';
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,25 +38,10 @@ describe('tocsin subscribe targets: --topic-arn and --stack', () => {
         const form = new URLSearchParams(body);
         const name = form.get('StackName') ?? '';
         describeStacksCalls.push(`${form.get('Action')} ${name}`);
-        const outputs = stacks.get(name);
+        const reply = describeStacksReply(name, stacks.get(name));
         response.setHeader('content-type', 'text/xml');
-        if (!outputs) {
-          response.statusCode = 400;
-          response.end(
-            `<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type>` +
-              `<Code>ValidationError</Code><Message>Stack with id ${name} does not exist</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`,
-          );
-          return;
-        }
-        const members = Object.entries(outputs)
-          .map(([key, value]) => `<member><OutputKey>${key}</OutputKey><OutputValue>${value}</OutputValue></member>`)
-          .join('');
-        response.end(
-          `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>` +
-            `<StackName>${name}</StackName><StackId>arn:aws:cloudformation:us-east-1:000000000000:stack/${name}/1</StackId>` +
-            `<CreationTime>2026-01-01T00:00:00Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus><Outputs>${members}</Outputs>` +
-            `</member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></DescribeStacksResponse>`,
-        );
+        response.statusCode = reply.statusCode;
+        response.end(reply.body);
       });
     });
     await new Promise<void>((done) => cloudFormation.listen(0, '127.0.0.1', done));
