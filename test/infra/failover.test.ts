@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -15,7 +14,7 @@ import { OpsAlerts } from '../../lib/ops-alerts';
 import { Store } from '../../lib/store';
 import { TABLE_KEY_ACTIONS } from '../../lib/store-access';
 import { TocsinStack } from '../../lib/tocsin-stack';
-import { actionsOf, logicalId, type PolicyStatement, SAMPLE_CONFIG, statementsOfRole, synthWithAwsSolutionsChecks } from './template-helpers';
+import { actionsOf, logicalId, type PolicyStatement, SAMPLE_CONFIG, statementsOfRole, type SynthesizedTocsin, synthesizeTocsin, synthWithAwsSolutionsChecks } from './template-helpers';
 
 const TWO_GROUPS: TocsinConfigInput = {
   groups: [
@@ -43,15 +42,12 @@ describe('Failover', () => {
     tableKey: string;
   };
 
-  beforeAll(() => {
-    // Prepare
-    outdir = mkdtempSync(join(tmpdir(), 'tocsin-failover-'));
-    // The CLI turns asset metadata on; a bare App does not, and the bundles are found through it.
-    app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  let synthesized: SynthesizedTocsin;
 
-    // Act: SAMPLE_CONFIG has one group, `shared-disk`, with the default lease (10 s) and check interval (2 s).
-    stack = new TocsinStack(app, 'Tocsin', { config: SAMPLE_CONFIG });
-    template = Template.fromStack(stack);
+  beforeAll(() => {
+    // SAMPLE_CONFIG has one group, `shared-disk`, with the default lease (10 s) and check interval (2 s).
+    synthesized = synthesizeTocsin('failover', SAMPLE_CONFIG);
+    ({ outdir, app, stack, template } = synthesized);
 
     const { failover } = stack;
     ids = {
@@ -68,9 +64,7 @@ describe('Failover', () => {
     };
   });
 
-  afterAll(() => {
-    rmSync(outdir, { recursive: true, force: true });
-  });
+  afterAll(() => synthesized.cleanup());
 
   const fnResource = (id: string) => template.findResources('AWS::Lambda::Function')[id]!;
   const variables = (id: string) => fnResource(id).Properties.Environment.Variables;

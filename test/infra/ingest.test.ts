@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -12,7 +11,7 @@ import { OpsAlerts } from '../../lib/ops-alerts';
 import { Store } from '../../lib/store';
 import { TABLE_KEY_ACTIONS } from '../../lib/store-access';
 import { TocsinStack } from '../../lib/tocsin-stack';
-import { actionsOf, logicalId, SAMPLE_CONFIG, statementsOfRole, synthWithAwsSolutionsChecks } from './template-helpers';
+import { actionsOf, logicalId, SAMPLE_CONFIG, statementsOfRole, type SynthesizedTocsin, synthesizeTocsin, synthWithAwsSolutionsChecks } from './template-helpers';
 
 describe('Ingest', () => {
   // One synthesis for the whole file: bundling the handler with esbuild is the slow part.
@@ -34,15 +33,11 @@ describe('Ingest', () => {
   let outdir: string;
   let app: App;
 
-  beforeAll(() => {
-    // Prepare
-    outdir = mkdtempSync(join(tmpdir(), 'tocsin-ingest-'));
-    // The CLI turns asset metadata on; a bare App does not, and the bundle is found through it.
-    app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  let synthesized: SynthesizedTocsin;
 
-    // Act
-    stack = new TocsinStack(app, 'Tocsin', { config: SAMPLE_CONFIG });
-    template = Template.fromStack(stack);
+  beforeAll(() => {
+    synthesized = synthesizeTocsin('ingest', SAMPLE_CONFIG);
+    ({ outdir, app, stack, template } = synthesized);
 
     const { ingest } = stack;
     ids = {
@@ -59,9 +54,7 @@ describe('Ingest', () => {
     };
   });
 
-  afterAll(() => {
-    rmSync(outdir, { recursive: true, force: true });
-  });
+  afterAll(() => synthesized.cleanup());
 
   const fnArn = () => ({ 'Fn::GetAtt': [ids.fn, 'Arn'] });
   const queueArn = () => ({ 'Fn::GetAtt': [ids.queue, 'Arn'] });

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -12,7 +11,7 @@ import { Notices } from '../../lib/notices';
 import { OpsAlerts } from '../../lib/ops-alerts';
 import { TABLE_KEY_ACTIONS } from '../../lib/store-access';
 import { TocsinStack } from '../../lib/tocsin-stack';
-import { actionsOf, logicalId, type PolicyStatement, statementsOfRole, synthWithAwsSolutionsChecks } from './template-helpers';
+import { actionsOf, logicalId, type PolicyStatement, statementsOfRole, type SynthesizedTocsin, synthesizeTocsin, synthWithAwsSolutionsChecks } from './template-helpers';
 
 describe('Notices', () => {
   // One synthesis for the whole file: bundling the handler with esbuild is the slow part.
@@ -32,15 +31,11 @@ describe('Notices', () => {
     tableKey: string;
   };
 
-  beforeAll(() => {
-    // Prepare
-    outdir = mkdtempSync(join(tmpdir(), 'tocsin-notices-'));
-    // The CLI turns asset metadata on; a bare App does not, and the bundle is found through it.
-    app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  let synthesized: SynthesizedTocsin;
 
-    // Act
-    stack = new TocsinStack(app, 'Tocsin');
-    template = Template.fromStack(stack);
+  beforeAll(() => {
+    synthesized = synthesizeTocsin('notices');
+    ({ outdir, app, stack, template } = synthesized);
 
     const { notices } = stack;
     ids = {
@@ -56,9 +51,7 @@ describe('Notices', () => {
     };
   });
 
-  afterAll(() => {
-    rmSync(outdir, { recursive: true, force: true });
-  });
+  afterAll(() => synthesized.cleanup());
 
   const fnRef = () => ({ Ref: ids.fn });
   const queueArn = () => ({ 'Fn::GetAtt': [ids.queue, 'Arn'] });

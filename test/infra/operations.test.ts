@@ -1,14 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ENV } from '../../lambda/adapters/environment';
-import { parseConfig, parseConfigJson } from '../../lambda/core/config';
 import { listAcknowledgements } from '../../lib/defaults';
 import { TABLE_KEY_ACTIONS } from '../../lib/store-access';
 import { TocsinStack } from '../../lib/tocsin-stack';
-import { actionsOf, logicalId, SAMPLE_CONFIG, statementsOfRole, synthWithAwsSolutionsChecks } from './template-helpers';
+import { actionsOf, logicalId, SAMPLE_CONFIG, statementsOfRole, synthesizeTocsin, synthWithAwsSolutionsChecks, type SynthesizedTocsin } from './template-helpers';
+import { itIsAStoreFunctionBehindAnIamUrl } from './url-function-spec';
 
 describe('Operations', () => {
   // One synthesis for the whole file: bundling the handler with esbuild is the slow part.
@@ -18,15 +14,11 @@ describe('Operations', () => {
   let template: Template;
   let ids: { fn: string; role: string; url: string; opsTopic: string; table: string; tableKey: string };
 
-  beforeAll(() => {
-    // Prepare
-    outdir = mkdtempSync(join(tmpdir(), 'tocsin-operations-'));
-    // The CLI turns asset metadata on; a bare App does not, and the bundle is found through it.
-    app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  let synthesized: SynthesizedTocsin;
 
-    // Act
-    stack = new TocsinStack(app, 'Tocsin', { config: SAMPLE_CONFIG });
-    template = Template.fromStack(stack);
+  beforeAll(() => {
+    synthesized = synthesizeTocsin('operations', SAMPLE_CONFIG);
+    ({ outdir, app, stack, template } = synthesized);
 
     const { operations } = stack;
     ids = {
@@ -39,64 +31,12 @@ describe('Operations', () => {
     };
   });
 
-  afterAll(() => {
-    rmSync(outdir, { recursive: true, force: true });
-  });
+  afterAll(() => synthesized.cleanup());
 
-  const fnArn = () => ({ 'Fn::GetAtt': [ids.fn, 'Arn'] });
   const tableArn = () => ({ 'Fn::GetAtt': [ids.table, 'Arn'] });
 
   describe('function', () => {
-    const fnResource = () => template.findResources('AWS::Lambda::Function')[ids.fn]!;
-    const variables = () => fnResource().Properties.Environment.Variables;
-
-    it('knows the table by name', () => {
-      expect(variables()[ENV.tableName]).toEqual({ Ref: ids.table });
-    });
-
-    it("gets the configuration as CONFIG JSON that parses back to the stack's", () => {
-      // Act
-      const config = parseConfigJson(variables()[ENV.config]);
-
-      // Assess
-      expect(config).toEqual(parseConfig(SAMPLE_CONFIG));
-      expect(config).toEqual(stack.config);
-      expect(config.policy).toMatchObject({ haltOnCritical: true, groupBy: 'market' });
-    });
-
-    it('publishes nothing, so it is not told the topics', () => {
-      expect(Object.keys(variables())).not.toContain(ENV.noticeTopicArn);
-      expect(Object.keys(variables())).not.toContain(ENV.opsTopicArn);
-    });
-
-    it('runs the bundled operate handler', () => {
-      // Prepare
-      const bundle = join(outdir, fnResource().Metadata['aws:asset:path'] as string);
-
-      // Act
-      const map = JSON.parse(readFileSync(join(bundle, 'index.js.map'), 'utf8')) as { sources: string[] };
-
-      // Assess
-      expect(fnResource().Properties.Handler).toBe('index.handler');
-      expect(map.sources.some((source) => source.endsWith('lambda/handlers/operate.ts'))).toBe(true);
-      expect(map.sources.some((source) => source.endsWith('lambda/handlers/ingest.ts'))).toBe(false);
-    });
-
-    it('has a Function URL with IAM authentication, and no public permission', () => {
-      template.templateMatches({
-        Resources: {
-          [ids.url]: { Type: 'AWS::Lambda::Url', Properties: { AuthType: 'AWS_IAM', TargetFunctionArn: fnArn() } },
-        },
-      });
-      expect(template.findResources('AWS::Lambda::Permission', { Properties: { FunctionName: fnArn() } })).toEqual({});
-    });
-
-    it('is called synchronously only: no event invoke config, no trigger', () => {
-      const ofFunction = { Properties: { FunctionName: { Ref: ids.fn } } };
-
-      expect(template.findResources('AWS::Lambda::EventInvokeConfig', ofFunction)).toEqual({});
-      expect(template.findResources('AWS::Lambda::EventSourceMapping', ofFunction)).toEqual({});
-    });
+    itIsAStoreFunctionBehindAnIamUrl(() => ({ template, stack, outdir, ids }), { own: 'operate', other: 'ingest' });
   });
 
   describe('IAM', () => {

@@ -1,8 +1,12 @@
-import { type App, type CfnElement, type Stack, Validations } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type CfnElement, type Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import type { TocsinConfigInput } from '../../lambda/core/config';
+import { TocsinStack } from '../../lib/tocsin-stack';
 
 /**
  * A configuration with something in every list, so that tests can tell the function's CONFIG
@@ -43,4 +47,25 @@ export const actionsOf = (statement: PolicyStatement): string[] => [statement.Ac
 export function synthWithAwsSolutionsChecks(app: App): void {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth({ force: true });
+}
+
+/** A synthesized TocsinStack for one test file: bundles included, asset metadata on. */
+export interface SynthesizedTocsin {
+  readonly outdir: string;
+  readonly app: App;
+  readonly stack: TocsinStack;
+  readonly template: Template;
+  /** Removes the synthesized output. */
+  cleanup(): void;
+}
+
+/**
+ * Synthesizes the whole stack once, into a folder of its own (`label` names it). The CLI turns
+ * asset metadata on and a bare App does not; tests find the bundles through it.
+ */
+export function synthesizeTocsin(label: string, config?: TocsinConfigInput): SynthesizedTocsin {
+  const outdir = mkdtempSync(join(tmpdir(), `tocsin-${label}-`));
+  const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  const stack = new TocsinStack(app, 'Tocsin', config === undefined ? {} : { config });
+  return { outdir, app, stack, template: Template.fromStack(stack), cleanup: () => rmSync(outdir, { recursive: true, force: true }) };
 }
