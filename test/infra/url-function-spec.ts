@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Template } from 'aws-cdk-lib/assertions';
+import type { App } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../lambda/adapters/environment';
 import { parseConfig, parseConfigJson } from '../../lambda/core/config';
+import { listAcknowledgements } from '../../lib/defaults';
+import { TABLE_KEY_ACTIONS } from '../../lib/store-access';
 import type { TocsinStack } from '../../lib/tocsin-stack';
-import { SAMPLE_CONFIG } from './template-helpers';
+import { actionsOf, SAMPLE_CONFIG, statementsOfRole, synthWithAwsSolutionsChecks } from './template-helpers';
 
 /**
  * What every store-reading function behind an IAM Function URL must be (operate, status): told
@@ -65,5 +68,86 @@ export function itIsAStoreFunctionBehindAnIamUrl(
 
     expect(get().template.findResources('AWS::Lambda::EventInvokeConfig', ofFunction)).toEqual({});
     expect(get().template.findResources('AWS::Lambda::EventSourceMapping', ofFunction)).toEqual({});
+  });
+}
+
+/**
+ * The rest every such function shares: none of the DynamoDB actions it must not have, the table key only, no
+ * topic or queue, one errors alarm to the ops topic, its URL as a stack output, and cdk-nag clean
+ * with only X-Ray's "*" acknowledged.
+ */
+export function itIsScopedAndWatchedLikeAStoreFunction(
+  get: () => { template: Template; app: App; ids: { fn: string; role: string; url: string; opsTopic: string; tableKey: string } },
+  construct: { constructId: string; output: string; notGranted: readonly string[] },
+): void {
+  describe('IAM, beyond DynamoDB', () => {
+    it.each([...construct.notGranted])('is not granted %s', (action) => {
+      expect(statementsOfRole(get().template, get().ids.role).flatMap(actionsOf)).not.toContain(action);
+    });
+
+    it('may use the table key, and no other key', () => {
+      // Act
+      const kms = statementsOfRole(get().template, get().ids.role).filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+
+      // Assess
+      expect(kms).toEqual([{ Effect: 'Allow', Action: [...TABLE_KEY_ACTIONS], Resource: { 'Fn::GetAtt': [get().ids.tableKey, 'Arn'] } }]);
+    });
+
+    it('may publish to no topic and send to no queue', () => {
+      const actions = statementsOfRole(get().template, get().ids.role).flatMap(actionsOf);
+
+      expect(actions.filter((a) => a.startsWith('sns:') || a.startsWith('sqs:'))).toEqual([]);
+    });
+  });
+
+  describe('alarms', () => {
+    it('is one, on function errors, notifying the ops topic when it fires and when it clears', () => {
+      // Prepare
+      const alarms = get().template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { AlarmName: Match.stringLikeRegexp(`^Tocsin-ops-${construct.constructId}-`) },
+      });
+
+      // Assess
+      expect(Object.values(alarms).map((alarm) => alarm.Properties)).toEqual([
+        expect.objectContaining({
+          AlarmName: `Tocsin-ops-${construct.constructId}-Errors`,
+          Namespace: 'AWS/Lambda',
+          MetricName: 'Errors',
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: get().ids.fn } }],
+          Statistic: 'Sum',
+          Period: 60,
+          ComparisonOperator: 'GreaterThanThreshold',
+          Threshold: 0,
+          EvaluationPeriods: 1,
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: get().ids.opsTopic }],
+          OKActions: [{ Ref: get().ids.opsTopic }],
+        }),
+      ]);
+    });
+  });
+
+  describe('outputs', () => {
+    it(construct.output, () => {
+      get().template.hasOutput(construct.output, { Value: { 'Fn::GetAtt': [get().ids.url, 'FunctionUrl'] } });
+    });
+  });
+
+  describe('cdk-nag AwsSolutions', () => {
+    it('passes for the whole TocsinStack, acknowledging only X-Ray\'s "*" here', () => {
+      // Act: the stack every other test here looked at, synthesized again under the checks.
+      const synth = () => synthWithAwsSolutionsChecks(get().app);
+      const acknowledged = () => listAcknowledgements(get().app.node.findChild('Tocsin').node.findChild(construct.constructId));
+
+      // Assess
+      expect(synth).not.toThrow();
+      expect(acknowledged()).toEqual([
+        {
+          path: `Tocsin/${construct.constructId}/FunctionRole/DefaultPolicy`,
+          id: expect.stringMatching(/AwsSolutions-IAM5\[Resource::\*\]$/),
+          reason: expect.stringMatching(/X-Ray/),
+        },
+      ]);
+    });
   });
 }
