@@ -3,7 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDbIncidentStore } from '../lambda/adapters/dynamodb-store';
 import { SnsNoticePublisher } from '../lambda/adapters/sns-publisher';
 import { parseConfig } from '../lambda/core/config';
-import { ingestSignal } from '../lambda/core/service';
+import { ingestSignal } from '../lambda/core/use-cases/ingest-signal';
 import { createNotifyHandler } from '../lambda/handlers/notify';
 import { createLocalResources } from '../local/resources';
 import { StreamPoller } from '../local/stream-poller';

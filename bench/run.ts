@@ -11,32 +11,40 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
   const result: Record<string, unknown> = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length } };
-  if (want('ingest')) {
-    process.stderr.write('bench: ingest…\n');
+  const failed: string[] = [];
+  // Every phase runs and is printed: a phase that fails says so in its place (and the exit code
+  // says so too), and the others still report.
+  const phase = async (name: string, label: string, run: () => Promise<unknown>, wanted = want(name)) => {
+    if (!wanted) return;
+    process.stderr.write(`bench: ${label}…\n`);
+    try {
+      result[name] = await run();
+    } catch (error) {
+      failed.push(name);
+      result[name] = { error: error instanceof Error ? error.message : String(error) };
+      process.stderr.write(`bench: ${name} failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    }
+  };
+  await phase('ingest', 'ingest (a few minutes)', async () => {
     const { startEmulators } = await import('../local/emulators.mjs');
     const emulators = await startEmulators();
+    // Stopped with the benchmark, so an interrupted run leaves no java process behind.
+    const stop = () => void emulators.stop().finally(() => process.exit(130));
+    process.once('SIGINT', stop).once('SIGTERM', stop);
     try {
       Object.assign(process.env, emulators.environment);
-      result.ingest = await benchIngest();
+      return await benchIngest();
     } finally {
+      process.off('SIGINT', stop).off('SIGTERM', stop);
       await emulators.stop();
     }
-  }
-  if (want('notify')) {
-    process.stderr.write('bench: notify…\n');
-    result.notify = await benchNotify();
-    process.stderr.write('bench: fan-out…\n');
-    result.fanout = await benchFanout();
-  }
-  if (want('promotion')) {
-    process.stderr.write('bench: promotion (about a minute)…\n');
-    result.promotion = await benchPromotion();
-  }
-  if (want('bundles')) {
-    process.stderr.write('bench: bundles…\n');
-    result.bundles = benchBundles();
-  }
+  });
+  await phase('notify', 'notify', benchNotify);
+  await phase('fanout', 'fan-out', benchFanout, want('notify') || want('fanout'));
+  await phase('promotion', 'promotion (about a minute)', benchPromotion);
+  await phase('bundles', 'bundles', async () => benchBundles());
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (failed.length) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

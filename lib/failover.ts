@@ -38,13 +38,13 @@ export const HEARTBEAT_STORE_ACCESS: StoreAccess = {
 
 /**
  * What `promote` does with the store: Query on the base table for each group's lease and nodes,
- * consistent GetItems of the incident, group and market a failover or readiness alarm touches
- * (the same path as ingest's), and conditional PutItems alone or in a TransactWriteItems (the
+ * the reads and counter updates of a failover or readiness alarm (the same path as ingest's:
+ * BatchGetItem, GetItem, UpdateItem, a recount Query), and conditional PutItems alone or in a TransactWriteItems (the
  * lease moved with its incident, timeline entry and failover notice). No index: it never lists
  * open incidents or pending notices.
  */
 export const PROMOTE_STORE_ACCESS: StoreAccess = {
-  tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  tableActions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
 };
 
 /** A heartbeat that takes longer than this is useless to the node (its lease is 10 s by default); fail it fast. */

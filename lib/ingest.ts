@@ -33,12 +33,13 @@ export interface IngestProps {
 export const ALARMS_TOPIC_DISPLAY_NAME = 'Tocsin CloudWatch alarms';
 
 /**
- * What `ingest` does with the store: a consistent GetItem of the incident, conditional PutItems
- * (alone or as the Puts of a TransactWriteItems), and Query on `gsi1` for open incidents.
+ * What `ingest` does with the store: one consistent BatchGetItem of the alarm, its group's pointer,
+ * the market and the incident (GetItem when the incident was not guessed), conditional PutItems
+ * (alone or as the Puts of a TransactWriteItems), UpdateItem of the incident's counters, and a
+ * Query on the base table to recount an incident's alarms. No index.
  */
 export const INGEST_STORE_ACCESS: StoreAccess = {
-  tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-  indexActions: { gsi1: ['dynamodb:Query'] },
+  tableActions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
 };
 
 /**
@@ -47,9 +48,12 @@ export const INGEST_STORE_ACCESS: StoreAccess = {
  * time; two retries ride out a throttle or a lost transaction race without delaying a real
  * failure's arrival in the dead-letter queue by more than a few minutes.
  */
-/** The sweep reads open incidents through the index, then re-reads and writes each one it resolves. */
+/**
+ * The sweep reads open incidents through the index, recounts each one's alarms (Query on the
+ * base table), re-reads and writes the ones it settles, and repairs counters (UpdateItem).
+ */
 export const SWEEP_STORE_ACCESS: StoreAccess = {
-  tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   indexActions: { gsi1: ['dynamodb:Query'] },
 };
 

@@ -21,12 +21,11 @@ export interface OperationsProps {
 }
 
 /**
- * What `operate` does with the store: what `ingest` does, plus Query on the base table (an
- * incident's items, a market's state).
+ * What `operate` does with the store: what `ingest` does (a forced failover records its alarm as
+ * ingest would), reading incidents and markets. No index: it never lists open incidents.
  */
 export const OPERATE_STORE_ACCESS: StoreAccess = {
-  tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-  indexActions: { gsi1: ['dynamodb:Query'] },
+  tableActions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
 };
 
 /**

@@ -125,7 +125,7 @@ async function startDynamoDbLocal(options) {
   for (let attempt = 0; attempt < attempts; attempt += 1) {
     const port = options.dynamodbPort ?? (await freePort());
     const args = [
-      '-Xmx512m',
+      '-Xmx1g',
       '-XX:+UseSerialGC',
       `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
       '-jar',

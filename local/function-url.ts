@@ -34,7 +34,8 @@ export async function startFunctionUrl(handler: FunctionUrlHandler, options: { p
   });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
-    server.listen(options.port ?? 0, '127.0.0.1', () => done());
+    // A deep accept queue, as a Function URL front end has: an alarm storm opens a thousand connections at once.
+    server.listen(options.port ?? 0, '127.0.0.1', 4096, () => done());
   });
   const port = (server.address() as AddressInfo).port;
   return {

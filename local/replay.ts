@@ -242,7 +242,7 @@ async function summarize(
   const all = queues.flatMap((q) => q.received);
   const first = (type?: string) => all.filter((n) => !type || n.type === type).map((n) => Date.parse(n.issuedAt)).sort((a, b) => a - b)[0];
   const failoverEntry = records.flatMap((r) => r.timeline).find((e) => e.kind === 'failover');
-  const readiness = records.find((r) => Object.keys(r.incident.keys).some((k) => k.startsWith('tocsin:readiness:')));
+  const readiness = records.find((r) => r.timeline.some((e) => e.kind === 'incident-opened' && e.actor.startsWith('alarm:tocsin:readiness:')));
   return {
     scenario,
     incidents: records.map((r) => ({ id: r.incident.id, summary: r.incident.summary, severity: r.incident.severity, timeline: [...r.timeline] })),
@@ -276,7 +276,7 @@ export function report(result: ReplayResult): string {
   lines.push(`Tocsin replay: ${result.scenario === 'tse-2020' ? 'TSE, 1 October 2020' : 'TSE 2020, with a standby that was never ready'}`);
   lines.push('');
   lines.push('Timeline (Tokyo time)');
-  const entries = result.incidents.flatMap((i) => i.timeline.map((e) => ({ ...e, incident: i.id }))).sort((a, b) => a.at - b.at || a.sequence - b.sequence);
+  const entries = result.incidents.flatMap((i) => i.timeline.map((e) => ({ ...e, incident: i.id }))).sort((a, b) => a.at - b.at || a.entryId.localeCompare(b.entryId));
   for (const e of entries) lines.push(`  ${hhmm(e.at)}  ${e.kind.padEnd(22)} ${e.actor.replace(/^alarm:arrowhead\//, 'alarm ').replace(/^alarm:arn:aws:cloudwatch:[^:]+:\d+:alarm:/, 'cloudwatch ').padEnd(24).slice(0, 24)} ${e.text.slice(0, 90)}`);
   lines.push('');
   lines.push('                        2020 (real)        Tocsin (this run)');

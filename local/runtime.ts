@@ -4,7 +4,7 @@ import { ENV } from '../lambda/adapters/environment';
 import { SnsNoticePublisher } from '../lambda/adapters/sns-publisher';
 import { environmentStore, systemContext } from '../lambda/adapters/wiring';
 import { parseConfigJson, type TocsinConfig } from '../lambda/core/config';
-import { Promoter } from '../lambda/core/failover-service';
+import { Promoter } from '../lambda/core/use-cases/promoter';
 import { createHeartbeatHandler } from '../lambda/handlers/heartbeat';
 import { createIngestHandler } from '../lambda/handlers/ingest';
 import { createNotifyHandler } from '../lambda/handlers/notify';
@@ -100,7 +100,7 @@ export interface LocalRuntime {
   /** The pid of the DynamoDB Local java process (tests check that it is gone after stop). */
   readonly javaPid: number;
   /** One promoter check of every group (what the promoter's timer does). */
-  checkLeases(): Promise<import('../lambda/core/failover-service').CheckResult[]>;
+  checkLeases(): Promise<import('../lambda/core/use-cases/promoter').CheckResult[]>;
   /** Delivers every outbox notice written so far (tests and the replay wait on it). */
   drainNotices(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;

@@ -10,27 +10,44 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError } from '../core/errors';
-import type { SignalSnapshot } from '../core/incidents';
-import { initialMarket, type GroupState, type Incident, type MarketState, type Notice, type TimelineEntry, type Transition } from '../core/model';
+import type { SignalSnapshot } from '../core/alarm-rules';
+import {
+  initialMarket,
+  type AlarmState,
+  type GroupState,
+  type Incident,
+  type IncidentCounts,
+  type IncidentAlarm,
+  type MarketState,
+  type Notice,
+  type TimelineEntry,
+  type Transition,
+} from '../core/model';
 import type { LeaseState, NodeState } from '../core/lease';
 import type { OutboxStore } from '../core/outbox';
 import type { IncidentRecord, IncidentStore, StoredNotice } from '../core/ports';
 
 /**
- * Tocsin's state in one DynamoDB table (keys in `table-schema.ts`):
+ * Tocsin's state in one DynamoDB table (keys in `table-schema.ts`). The layout is known here
+ * alone; the domain sees states, entries and notices.
  *
- * | pk                 | sk               | what                                        | gsi1pk            |
- * |--------------------|------------------|---------------------------------------------|-------------------|
- * | `GROUP#<key>`      | `GROUP`          | which incident a dedup/group key points to  |                   |
- * | `INCIDENT#<id>`    | `STATE`          | the incident                                | `INCIDENTS#OPEN` until resolved |
- * | `INCIDENT#<id>`    | `TIMELINE#<nnnnnn>` | one timeline entry                       |                   |
- * | `INCIDENT#<id>`    | `NOTICE#<nnnnnn>` | one outbox notice (the stream feeds notify) | `OUTBOX#PENDING` until sent |
- * | `MARKET#<id>`      | `STATE`          | the market's state                          |                   |
- * | `LEASE#<group>`    | `LEASE`          | the failover lease (holder, epoch, version) |                   |
- * | `LEASE#<group>`    | `NODE#<id>`      | a node's readiness, from its heartbeats     |                   |
+ * | pk                 | sk                     | what                                               | written when |
+ * |--------------------|------------------------|----------------------------------------------------|--------------|
+ * | `GROUP#<key>`      | `GROUP`                | which incident a grouping key points to            | an incident opens for it |
+ * | `ALARM#<dedupKey>` | `ALARM`                | an alarm's newest state by source time (dedup)     | a delivery is newer |
+ * | `INCIDENT#<id>`    | `STATE`                | the incident, O(1) in size (gsi1: open incidents)  | the incident itself changes |
+ * | `INCIDENT#<id>`    | `COUNTS`               | alarms / firing counters (hints, atomic ADD)       | an alarm joins or changes state |
+ * | `INCIDENT#<id>`    | `ALARM#<dedupKey>`     | the alarm as its incident lists it                 | its state changes |
+ * | `INCIDENT#<id>`    | `TIMELINE#<time>#<tag>`| one timeline entry, time-ordered                   | once |
+ * | `INCIDENT#<id>`    | `NOTICE#<nnnnnn>`      | one outbox notice (the stream feeds notify)        | once; gsi1 `OUTBOX#PENDING` until sent |
+ * | `MARKET#<id>`      | `STATE`                | the market's state                                 | it changes |
+ * | `LEASE#<group>`    | `LEASE`                | the failover lease (holder, epoch, version)        | every holder heartbeat |
+ * | `LEASE#<group>`    | `NODE#<id>`            | a node's readiness, from its heartbeats            | every standby heartbeat |
  *
  * Every state item carries `version`; a transition is one TransactWriteItems in which each state
  * Put is conditional on the version read, and each timeline entry and notice on not existing.
+ * No item grows with the number of alarms, and a plain attach of an alarm writes only that
+ * alarm's items and its timeline entry: concurrent alarms of one incident never conflict.
  */
 
 export const OPEN_INCIDENTS = 'INCIDENTS#OPEN';
@@ -46,20 +63,38 @@ const incidentKey = (id: string) => ({ pk: incidentPk(id), sk: STATE });
 const leaseKey = (group: string) => ({ pk: `LEASE#${group}`, sk: 'LEASE' });
 const nodeKey = (group: string, nodeId: string) => ({ pk: `LEASE#${group}`, sk: `NODE#${nodeId}` });
 const noticeKey = (notice: Notice) => ({ pk: incidentPk(notice.incidentId), sk: `NOTICE#${pad(notice.sequence)}` });
+const alarmKey = (dedupKey: string) => ({ pk: `ALARM#${dedupKey}`, sk: 'ALARM' });
+const countsKey = (incidentId: string) => ({ pk: incidentPk(incidentId), sk: 'COUNTS' });
+const INCIDENT_ALARM = 'ALARM#';
+const TIMELINE = 'TIMELINE#';
+const NOTICE = 'NOTICE#';
 
 type Item = Record<string, unknown>;
-type WriteItem = { Put: { TableName: string; Item: Item; ConditionExpression: string; ExpressionAttributeValues?: Item } };
+type WriteItem = { Put: { TableName: string; Item: Item; ConditionExpression?: string; ExpressionAttributeValues?: Item } };
+
+/**
+ * One write as AWS prices it (DynamoDB pricing, on-demand): 1 write unit per KB (rounded up) of
+ * each item; 2 per KB inside a transaction; plus 1 per KB for each item's entry in a
+ * global secondary index (gsi1 holds open incidents and pending notices).
+ */
+export interface WriteReport {
+  readonly operation: 'put' | 'transaction' | 'update';
+  /** Items written, and which (the item's entity: `alarm`, `incident`, `timeline`…). */
+  readonly items: readonly string[];
+  /** Write units on AWS pricing (item sizes estimated from their JSON encoding). */
+  readonly awsWriteUnits: number;
+}
 
 export interface DynamoDbIncidentStoreOptions {
   readonly tableName: string;
   /** @default a DocumentClient over `new DynamoDBClient({})` (endpoint from AWS_ENDPOINT_URL_DYNAMODB locally) */
   readonly client?: DynamoDBDocumentClient;
   /**
-   * Told the write capacity every commit consumed, as DynamoDB reports it (benchmarks and
-   * cost checks). Note that DynamoDB Local reports a transaction at 1 unit per item where AWS
-   * charges 2. @default not asked for
+   * Told about every write: which operation, the items written, and the write units AWS would
+   * charge for it (benchmarks and cost checks; DynamoDB Local's own capacity figures do not follow
+   * AWS pricing for transactions). @default not asked for
    */
-  readonly onWriteCapacity?: (units: number, operation: 'put' | 'transaction') => void;
+  readonly onWrite?: (write: WriteReport) => void;
 }
 
 /** Builds the DocumentClient Tocsin uses everywhere: undefined attributes are simply left out. */
@@ -70,31 +105,120 @@ export function documentClient(client: DynamoDBClient = new DynamoDBClient({})):
 export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
   private readonly tableName: string;
   private readonly client: DynamoDBDocumentClient;
-  private readonly onWriteCapacity: DynamoDbIncidentStoreOptions['onWriteCapacity'];
+  private readonly onWrite: DynamoDbIncidentStoreOptions['onWrite'];
+  /** Grouping key → the incident its pointer last named: a hint that saves a round trip, never trusted. */
+  private readonly groupHints = new Map<string, string>();
 
   public constructor(options: DynamoDbIncidentStoreOptions) {
     if (!options.tableName) throw new Error('DynamoDbIncidentStore needs a tableName');
     this.tableName = options.tableName;
     this.client = options.client ?? documentClient();
-    this.onWriteCapacity = options.onWriteCapacity;
+    this.onWrite = options.onWrite;
   }
 
-  public async readForSignal(key: string, marketId: string): Promise<SignalSnapshot> {
-    const [groupItem, market] = await Promise.all([this.get(groupKey(key)), this.readMarket(marketId)]);
+  /**
+   * One round trip in the steady state of a storm: the group's pointer, the alarm, the market and
+   * — guessed from the last pointer this store saw for the group — the incident, in one
+   * consistent BatchGetItem. The guess is only a hint: the incident used is always the one the
+   * pointer read in the same batch names (a second read when the guess was wrong).
+   */
+  public async readForSignal(key: string, dedupKey: string, marketId: string): Promise<SignalSnapshot> {
+    const hinted = this.groupHints.get(key);
+    const wanted = [groupKey(key), alarmKey(dedupKey), marketKey(marketId), ...(hinted ? [incidentKey(hinted)] : [])];
+    const found = await this.batchGet(wanted);
+    const item = (k: { pk: string; sk: string }) => found.get(`${k.pk}\u0000${k.sk}`);
+    const groupItem = item(groupKey(key));
+    const alarmItem = item(alarmKey(dedupKey));
+    const marketItem = item(marketKey(marketId));
     const group = groupItem ? fromItem<GroupState>(groupItem) : undefined;
+    const market = marketItem ? fromItem<MarketState>(marketItem) : initialMarket(marketId, 0);
+    if (group?.incidentId) this.remember(key, group.incidentId);
     const haltingId = market.status !== 'trading' ? market.incidentId : undefined;
+    const known = (id: string | undefined) => (id !== undefined && id === hinted && item(incidentKey(id)) ? fromItem<Incident>(item(incidentKey(id))!) : undefined);
     const [incident, halting] = await Promise.all([
-      group?.incidentId ? this.readIncident(group.incidentId) : undefined,
-      haltingId && haltingId !== group?.incidentId ? this.readIncident(haltingId) : undefined,
+      group?.incidentId ? (known(group.incidentId) ?? this.readIncident(group.incidentId)) : undefined,
+      haltingId && haltingId !== group?.incidentId ? (known(haltingId) ?? this.readIncident(haltingId)) : undefined,
     ]);
     const haltingIncident = haltingId && haltingId === group?.incidentId ? incident : halting;
     return {
       groupKey: key,
       market,
       ...(group ? { group } : {}),
+      ...(alarmItem ? { alarm: fromItem<AlarmState>(alarmItem) } : {}),
       ...(incident ? { incident } : {}),
       ...(haltingIncident && haltingIncident.status !== 'resolved' ? { haltingIncident } : {}),
     };
+  }
+
+  private remember(key: string, incidentId: string): void {
+    this.groupHints.delete(key);
+    this.groupHints.set(key, incidentId);
+    // A bounded hint cache: the oldest goes first.
+    if (this.groupHints.size > 1000) this.groupHints.delete(this.groupHints.keys().next().value as string);
+  }
+
+  /** Strongly consistent BatchGetItem, asking again for unprocessed keys; items by `pk\0sk`. */
+  private async batchGet(keys: Array<{ pk: string; sk: string }>): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    let pending: Item[] = keys;
+    for (let attempt = 0; pending.length; attempt += 1) {
+      if (attempt === 8) throw new Error(`DynamoDB left ${pending.length} keys unprocessed 8 times`);
+      if (attempt) await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));
+      const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
+      for (const item of out.Responses?.[this.tableName] ?? []) found.set(`${String(item.pk)}\u0000${String(item.sk)}`, item);
+      pending = (out.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
+    }
+    return found;
+  }
+
+  public async addCounts(incidentId: string, change: IncidentCounts): Promise<IncidentCounts> {
+    const out = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: countsKey(incidentId),
+        UpdateExpression: 'SET entity = :entity ADD alarms :alarms, firing :firing',
+        ExpressionAttributeValues: { ':entity': 'counts', ':alarms': change.alarms, ':firing': change.firing },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    this.onWrite?.({ operation: 'update', items: ['counts'], awsWriteUnits: 1 });
+    return { alarms: Number(out.Attributes?.alarms ?? 0), firing: Number(out.Attributes?.firing ?? 0) };
+  }
+
+  public async readCounts(incidentId: string): Promise<IncidentCounts> {
+    const item = await this.get(countsKey(incidentId));
+    return { alarms: Number(item?.alarms ?? 0), firing: Number(item?.firing ?? 0) };
+  }
+
+  public async countAlarms(incidentId: string): Promise<IncidentCounts> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :alarm)',
+      ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':alarm': INCIDENT_ALARM },
+      ExpressionAttributeNames: { '#s': 'status' },
+      ProjectionExpression: '#s',
+      ConsistentRead: true,
+    });
+    return { alarms: items.length, firing: items.filter((i) => i.status === 'firing').length };
+  }
+
+  public async repairCounts(incidentId: string, expected: IncidentCounts, recount: IncidentCounts): Promise<boolean> {
+    const unchanged = 'alarms = :ea AND firing = :ef';
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: countsKey(incidentId),
+          UpdateExpression: 'SET entity = :entity, alarms = :a, firing = :f',
+          ConditionExpression: expected.alarms === 0 && expected.firing === 0 ? `attribute_not_exists(pk) OR (${unchanged})` : unchanged,
+          ExpressionAttributeValues: { ':entity': 'counts', ':a': recount.alarms, ':f': recount.firing, ':ea': expected.alarms, ':ef': expected.firing },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /** A group's lease and its nodes' readiness records, in one strongly consistent query. */
@@ -133,21 +257,33 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
   }
 
   public async incidentRecord(incidentId: string): Promise<IncidentRecord | undefined> {
-    const items = await this.queryAll({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': incidentPk(incidentId) },
-      ConsistentRead: true,
-    });
-    const state = items.find((i) => i.sk === STATE);
+    const [state, counts, timeline, notices] = await Promise.all([
+      this.get(incidentKey(incidentId)),
+      this.readCounts(incidentId),
+      this.queryPrefix(incidentId, TIMELINE),
+      this.queryPrefix(incidentId, NOTICE),
+    ]);
     if (!state) return undefined;
     return {
       incident: fromItem<Incident>(state),
-      timeline: items.filter((i) => String(i.sk).startsWith('TIMELINE#')).map((i) => fromItem<TimelineEntry>(i)),
-      notices: items
-        .filter((i) => String(i.sk).startsWith('NOTICE#'))
-        .map((i): StoredNotice => ({ notice: i.notice as Notice, status: i.status === 'sent' ? 'sent' : 'pending' })),
+      counts,
+      timeline: timeline.map((i) => fromItem<TimelineEntry>(i)),
+      notices: notices.map((i): StoredNotice => ({ notice: i.notice as Notice, status: i.status === 'sent' ? 'sent' : 'pending' })),
     };
+  }
+
+  /** The alarms an incident lists, by dedup key (status views, tests). */
+  public async incidentAlarms(incidentId: string): Promise<IncidentAlarm[]> {
+    return (await this.queryPrefix(incidentId, INCIDENT_ALARM)).map((i) => fromItem<IncidentAlarm>(i));
+  }
+
+  private queryPrefix(incidentId: string, prefix: string): Promise<Item[]> {
+    return this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':prefix': prefix },
+      ConsistentRead: true,
+    });
   }
 
   public async sentNoticeIds(notices: readonly Notice[]): Promise<ReadonlySet<string>> {
@@ -196,15 +332,13 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
     const writes = this.writesOf(transition);
     if (writes.length === 0) return;
     try {
-      const ReturnConsumedCapacity = this.onWriteCapacity ? 'TOTAL' : 'NONE';
       if (writes.length === 1) {
         // One item needs no transaction, and a plain conditional Put costs half the write units.
-        const out = await this.client.send(new PutCommand({ ...writes[0]!.Put, ReturnConsumedCapacity }));
-        this.onWriteCapacity?.(out.ConsumedCapacity?.CapacityUnits ?? 0, 'put');
+        await this.client.send(new PutCommand(writes[0]!.Put));
       } else {
-        const out = await this.client.send(new TransactWriteCommand({ TransactItems: writes, ReturnConsumedCapacity }));
-        this.onWriteCapacity?.((out.ConsumedCapacity ?? []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0), 'transaction');
+        await this.client.send(new TransactWriteCommand({ TransactItems: writes }));
       }
+      this.onWrite?.(priced(writes));
     } catch (error) {
       throw asConcurrentUpdate(error) ?? error;
     }
@@ -216,6 +350,12 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
     if (transition.market) writes.push(this.versioned(marketKey(transition.market.id), 'market', transition.market));
     if (transition.lease) writes.push(this.versioned(leaseKey(transition.lease.group), 'lease', transition.lease));
     if (transition.node) writes.push(this.versioned(nodeKey(transition.node.group, transition.node.nodeId), 'node', transition.node));
+    if (transition.alarm) writes.push(this.versioned(alarmKey(transition.alarm.dedupKey), 'alarm', transition.alarm));
+    if (transition.incidentAlarm) {
+      // Guarded by the alarm's versioned write in the same transaction: a replay never gets here.
+      const a = transition.incidentAlarm;
+      writes.push({ Put: { TableName: this.tableName, Item: { pk: incidentPk(a.incidentId), sk: `${INCIDENT_ALARM}${a.dedupKey}`, entity: 'incident-alarm', ...a } } });
+    }
     if (transition.incident) {
       const incident = transition.incident;
       const open = incident.status !== 'resolved';
@@ -224,7 +364,7 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
       );
     }
     for (const entry of transition.timeline) {
-      writes.push(this.fresh({ pk: incidentPk(entry.incidentId), sk: `TIMELINE#${pad(entry.sequence)}`, entity: 'timeline', ...entry }));
+      writes.push(this.fresh({ pk: incidentPk(entry.incidentId), sk: `${TIMELINE}${entry.entryId}`, entity: 'timeline', ...entry }));
     }
     for (const notice of transition.notices) {
       writes.push(
@@ -274,6 +414,16 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
     } while (ExclusiveStartKey);
     return items;
   }
+}
+
+function priced(writes: readonly WriteItem[]): WriteReport {
+  const transaction = writes.length > 1;
+  let units = 0;
+  for (const { Put } of writes) {
+    const kb = Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(Put.Item)) / 1024));
+    units += (transaction ? 2 : 1) * kb + (Put.Item.gsi1pk !== undefined ? kb : 0);
+  }
+  return { operation: transaction ? 'transaction' : 'put', items: writes.map((w) => String(w.Put.Item.entity)), awsWriteUnits: units };
 }
 
 const STORAGE_ATTRIBUTES = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'];

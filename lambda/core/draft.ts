@@ -1,39 +1,88 @@
-import type { Incident, MarketState, Notice, NoticeType, TimelineEntry, TimelineKind, Transition, GroupState } from './model';
+import type { LeaseState, NodeState } from './lease';
+import type {
+  AlarmState,
+  GroupState,
+  Incident,
+  IncidentAlarm,
+  MarketState,
+  Notice,
+  NoticeType,
+  TimelineEntry,
+  TimelineKind,
+  Transition,
+} from './model';
 import { NOTICE_SCHEMA } from './model';
 import { fixFor } from './notice';
 
+/** What a transition writes besides the incident, its timeline and its notices. */
+export interface DraftParts {
+  readonly group?: GroupState;
+  readonly market?: MarketState;
+  readonly lease?: LeaseState;
+  readonly node?: NodeState;
+  readonly alarm?: AlarmState;
+  readonly incidentAlarm?: IncidentAlarm;
+  readonly counts?: Transition['counts'];
+}
+
+type PendingEntry = Omit<TimelineEntry, 'incidentId' | 'entryId'>;
+
 /**
- * Accumulates one transition of one incident: each timeline entry and notice takes the next
- * number of the incident's own sequences, so the numbers are gap-free exactly when the
- * transition is written whole (which the store guarantees: one transaction).
+ * Accumulates one transition of one incident. Rules extend the same draft (an alarm's rules,
+ * then a halt, then a failover) and {@link finish} it once.
+ *
+ * The incident item is written only when the incident itself changes ({@link update},
+ * {@link notify}, {@link touch}): attaching an alarm to an open incident writes the alarm and
+ * its timeline entry, and conflicts with nothing else. Each notice takes the next number of the
+ * incident's own sequence, so the numbers are gap-free exactly when the transition is written
+ * whole (the store writes it as one transaction, conditional on the version read).
  */
 export class IncidentDraft {
   private current: Incident;
-  private readonly entries: TimelineEntry[] = [];
+  private touched: boolean;
+  private readonly readVersion: number;
+  private readonly entries: PendingEntry[] = [];
   private readonly outbox: Notice[] = [];
+  private extra: DraftParts = {};
 
-  /** @param readVersion the version the incident was read at (0 for a new incident). */
+  /** A draft over an incident as read (`version` = the version read; 0 for one being opened). */
   public constructor(
     incident: Incident,
     private readonly now: number,
-    private readonly readVersion: number,
   ) {
     this.current = incident;
+    this.readVersion = incident.version;
+    // A new incident is written, whatever else happens.
+    this.touched = incident.version === 0;
   }
 
   public get incident(): Incident {
     return this.current;
   }
 
+  /** Whether the incident item itself will be written. */
+  public get incidentChanged(): boolean {
+    return this.touched;
+  }
+
+  public get parts(): DraftParts {
+    return this.extra;
+  }
+
   public update(change: Partial<Incident>): this {
     this.current = { ...this.current, ...change };
+    this.touched = true;
+    return this;
+  }
+
+  /** Writes the incident (a new version) even though no field of it changed: operator notes. */
+  public touch(): this {
+    this.touched = true;
     return this;
   }
 
   public log(kind: TimelineKind, actor: string, text: string, data?: Record<string, unknown>): this {
-    const sequence = this.current.timelineSequence + 1;
-    this.current = { ...this.current, timelineSequence: sequence };
-    this.entries.push({ incidentId: this.current.id, sequence, at: this.now, kind, actor, text, ...(data ? { data } : {}) });
+    this.entries.push({ at: this.now, kind, actor, text, ...(data ? { data } : {}) });
     return this;
   }
 
@@ -42,7 +91,7 @@ export class IncidentDraft {
     notice: { market: string; segments?: readonly string[]; effectiveAt?: number; summary: string; detail?: Record<string, unknown> },
   ): this {
     const sequence = this.current.noticeSequence + 1;
-    this.current = { ...this.current, noticeSequence: sequence };
+    this.update({ noticeSequence: sequence });
     this.outbox.push({
       schema: NOTICE_SCHEMA,
       noticeId: noticeId(this.current.id, sequence),
@@ -55,29 +104,57 @@ export class IncidentDraft {
       issuedAt: new Date(this.now).toISOString(),
       effectiveAt: new Date(notice.effectiveAt ?? this.now).toISOString(),
       summary: notice.summary,
-      detail: notice.detail ?? {},
+      // What was known of the fault's start when the notice left (it moves earlier as older firings arrive).
+      detail: { ...(notice.detail ?? {}), incidentStartedAt: new Date(this.current.startedAt).toISOString() },
       fix: fixFor(type),
     });
     return this;
   }
 
-  public get changed(): boolean {
-    return this.entries.length > 0 || this.outbox.length > 0;
+  /** Adds what else the transition writes (a market, a lease, an alarm…), in the same transaction. */
+  public with(parts: DraftParts): this {
+    this.extra = { ...this.extra, ...parts };
+    return this;
   }
 
-  public finish(action: string, also: { group?: GroupState; market?: MarketState } = {}): Transition {
+  public get changed(): boolean {
+    return this.touched || this.entries.length > 0 || this.extra.alarm !== undefined;
+  }
+
+  public finish(action: string): Transition {
+    const version = this.readVersion + 1;
+    // Incident versions and alarm versions are each written by one transaction only (a versioned
+    // condition), so the tag is unique; padded, so entries of one millisecond sort by version.
+    const suffix = this.touched ? `v${pad(version)}` : this.extra.alarm ? `a${fnv1a(this.extra.alarm.dedupKey)}-${pad(this.extra.alarm.version)}` : undefined;
+    if (this.entries.length && suffix === undefined) {
+      throw new Error(`timeline entries for ${this.current.id} need a versioned write (the incident or an alarm) to be numbered`);
+    }
+    const stamp = new Date(this.now).toISOString();
+    const timeline = this.entries.map((entry, i) => ({ incidentId: this.current.id, entryId: `${stamp}#${suffix}.${String(i).padStart(2, '0')}`, ...entry }));
     return {
       action,
-      incident: { ...this.current, version: this.readVersion + 1 },
-      ...(also.group ? { group: also.group } : {}),
-      ...(also.market ? { market: also.market } : {}),
-      timeline: this.entries,
+      incidentId: this.current.id,
+      ...(this.touched ? { incident: { ...this.current, version } } : {}),
+      ...this.extra,
+      timeline,
       notices: this.outbox,
     };
   }
 }
 
+const pad = (n: number) => String(n).padStart(10, '0');
+
 /** Stable across retries: the same incident and sequence always name the same notice. */
 export function noticeId(incidentId: string, sequence: number): string {
   return `${incidentId}-n${sequence}`;
+}
+
+/** FNV-1a, 32 bits, as 8 hex digits: a short, stable tag for a dedup key inside a sort key. */
+export function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
 }

@@ -8,10 +8,52 @@ import type { Severity, SignalStatus } from './signal';
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
 export type MarketStatus = 'trading' | 'halted' | 'resume-scheduled';
 
-/** The newest state the source reported for one dedup key, by the source's own timestamp. */
-export interface KeyState {
+/**
+ * The newest state the source reported for one alarm (dedup key), by the source's own timestamp:
+ * one small item per alarm, the dedup guard. Written only when a delivery is newer than what it
+ * holds (conditional on `version`), so concurrent alarms never write the same item and a replay
+ * changes nothing.
+ */
+export interface AlarmState {
+  readonly dedupKey: string;
   readonly status: SignalStatus;
+  /** The source's time of this state, epoch ms. */
   readonly at: number;
+  /**
+   * The incident that accounts for this state. Absent for an OK of an alarm no open incident
+   * listed (out-of-order delivery): a late, older firing still opens or joins one and finds it OK.
+   */
+  readonly incidentId?: string;
+  /**
+   * The newest source time of this alarm that an EARLIER incident accounted for, kept once the
+   * alarm's item has moved on (to a new incident, or to an OK remembered after the incident
+   * resolved): a delivery no newer than this is a replay of that incident's, never news for the
+   * one open now.
+   */
+  readonly closedThrough?: number;
+  readonly version: number;
+}
+
+/** One alarm as its incident lists it (one item per incident and dedup key). */
+export interface IncidentAlarm {
+  readonly incidentId: string;
+  readonly dedupKey: string;
+  readonly status: SignalStatus;
+  /** Source time of the state change this item records. */
+  readonly at: number;
+  readonly severity: Severity;
+  readonly component: string;
+  readonly summary: string;
+}
+
+/**
+ * How many alarms an incident has, and how many fire: kept by atomic increments beside the
+ * incident, never inside its transactions, so they are hints. Every decision that depends on
+ * "nothing fires any more" recounts the alarm items first.
+ */
+export interface IncidentCounts {
+  readonly alarms: number;
+  readonly firing: number;
 }
 
 export interface Incident {
@@ -26,36 +68,26 @@ export interface Incident {
   readonly summary: string;
   /** When Tocsin opened it (its own clock). */
   readonly openedAt: number;
+  /**
+   * When the fault started: the earliest firing's SOURCE time seen so far, whatever the delivery
+   * order. Moves earlier as older firings arrive (rarely: ~ln n times in a shuffled storm of n).
+   */
+  readonly startedAt: number;
   readonly acknowledgedAt?: number;
   readonly acknowledgedBy?: string;
   readonly resolvedAt?: number;
   readonly resolvedBy?: string;
-  /**
-   * Newest state of every alarm attached, by dedup key. The incident is "firing" while any is.
-   */
-  readonly keys: Readonly<Record<string, KeyState>>;
   /** Set while every alarm is OK and auto-resolve waits out its quiet time (Tocsin's clock). */
   readonly resolvePendingSince?: number;
-  /** Source time up to which this incident accounts for its alarms once resolved: older deliveries are replays. */
-  readonly closedThrough?: number;
   /** Last participant notice sequence used: notices are numbered 1, 2, 3 … per incident. */
   readonly noticeSequence: number;
-  /** Last timeline entry number. */
-  readonly timelineSequence: number;
   readonly version: number;
 }
 
-/** Which incident a dedup / grouping key currently points to, plus OK reports seen while none was open. */
+/** Which incident a grouping key points to: written only when an incident opens for it (or joins a halt). */
 export interface GroupState {
   readonly groupKey: string;
   readonly incidentId?: string;
-  /** Resolved reports that arrived while no incident was open (out-of-order delivery). */
-  readonly keys: Readonly<Record<string, KeyState>>;
-  /**
-   * Per dedup key, the newest source time that the group's resolved incidents accounted for:
-   * a re-delivery at or before it is a replay, whichever incident is open now.
-   */
-  readonly handled?: Readonly<Record<string, KeyState>>;
   readonly version: number;
 }
 
@@ -99,7 +131,12 @@ export type TimelineKind =
 
 export interface TimelineEntry {
   readonly incidentId: string;
-  readonly sequence: number;
+  /**
+   * Time-ordered and unique without a shared counter: `<ISO time>#<suffix>`, the suffix made
+   * from what the transition writes under a condition (the incident's new version, or the
+   * alarm's), so concurrent writers never collide and entries read back in time order.
+   */
+  readonly entryId: string;
   readonly at: number;
   readonly kind: TimelineKind;
   /** `system`, an operator's name or IAM identity, or `alarm:<dedupKey>`. */
@@ -148,8 +185,18 @@ export interface Transition {
   readonly lease?: import('./lease').LeaseState;
   /** A node's readiness record. */
   readonly node?: import('./lease').NodeState;
+  /** An alarm's newest state (conditional on its version). */
+  readonly alarm?: AlarmState;
+  /** The alarm as its incident lists it; written with `alarm`, whose condition guards it. */
+  readonly incidentAlarm?: IncidentAlarm;
   readonly timeline: readonly TimelineEntry[];
   readonly notices: readonly Notice[];
+  /**
+   * Changes to the incident's counters, applied after the transaction by atomic increments (so
+   * concurrent alarms of one incident do not conflict); `settle` asks the use case to recount
+   * and start the auto-resolve wait when no alarm fires any more.
+   */
+  readonly counts?: { readonly incidentId: string; readonly alarms: number; readonly firing: number; readonly settle?: boolean };
 }
 
 /** A decision that writes nothing. */
@@ -158,5 +205,14 @@ export function noChange(action: string, incidentId?: string): Transition {
 }
 
 export function isNoChange(transition: Transition): boolean {
-  return !transition.incident && !transition.group && !transition.market && !transition.lease && !transition.node && transition.timeline.length === 0;
+  return (
+    !transition.incident &&
+    !transition.group &&
+    !transition.market &&
+    !transition.lease &&
+    !transition.node &&
+    !transition.alarm &&
+    transition.timeline.length === 0 &&
+    transition.notices.length === 0
+  );
 }

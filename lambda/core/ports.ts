@@ -1,6 +1,6 @@
-import type { SignalSnapshot } from './incidents';
+import type { SignalSnapshot } from './alarm-rules';
 import type { LeaseState, NodeState } from './lease';
-import type { Incident, MarketState, Notice, TimelineEntry, Transition } from './model';
+import type { Incident, IncidentCounts, MarketState, Notice, TimelineEntry, Transition } from './model';
 
 /**
  * The incident store, as the domain needs it. The DynamoDB adapter implements it
@@ -12,11 +12,20 @@ import type { Incident, MarketState, Notice, TimelineEntry, Transition } from '.
  * throws `ConcurrentUpdateError`.
  */
 export interface IncidentStore {
-  readForSignal(groupKey: string, marketId: string): Promise<SignalSnapshot>;
+  /** What one alarm is decided on: its group's pointer and incident, its own state, the market, the halting incident. */
+  readForSignal(groupKey: string, dedupKey: string, marketId: string): Promise<SignalSnapshot>;
   readIncident(incidentId: string): Promise<Incident | undefined>;
   /** A market nobody has written yet reads as trading (version 0). */
   readMarket(marketId: string): Promise<MarketState>;
   commit(transition: Transition): Promise<void>;
+  /** Applies a transition's counter changes (atomic increments, outside any transaction); returns the counters after. */
+  addCounts(incidentId: string, change: IncidentCounts): Promise<IncidentCounts>;
+  /** The counters as stored (zeros when none). */
+  readCounts(incidentId: string): Promise<IncidentCounts>;
+  /** Recounts the incident's alarm items: the truth the counters only hint at. */
+  countAlarms(incidentId: string): Promise<IncidentCounts>;
+  /** Sets the counters to a recount, only if they still hold `expected`; returns whether it did. */
+  repairCounts(incidentId: string, expected: IncidentCounts, recount: IncidentCounts): Promise<boolean>;
   /** Incidents not yet resolved, oldest first. */
   openIncidents(): Promise<Incident[]>;
   incidentRecord(incidentId: string): Promise<IncidentRecord | undefined>;
@@ -26,6 +35,8 @@ export interface IncidentStore {
 
 export interface IncidentRecord {
   readonly incident: Incident;
+  readonly counts: IncidentCounts;
+  /** In time order. */
   readonly timeline: readonly TimelineEntry[];
   readonly notices: readonly StoredNotice[];
 }

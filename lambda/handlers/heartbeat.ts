@@ -4,7 +4,7 @@ import { count, flushMetrics, logger, METRIC } from '../adapters/observability';
 import { environmentConfig, environmentStore, systemContext } from '../adapters/wiring';
 import type { DecisionContext } from '../core/context';
 import { TocsinError } from '../core/errors';
-import { recordHeartbeat } from '../core/failover-service';
+import { recordHeartbeat } from '../core/use-cases/heartbeat';
 import type { IncidentStore } from '../core/ports';
 import { id, parseWith } from '../core/validation';
 

@@ -5,7 +5,7 @@ import { environmentConfig, environmentStore, systemContext } from '../adapters/
 import type { DecisionContext } from '../core/context';
 import { ContentionError, ValidationError } from '../core/errors';
 import type { IncidentStore } from '../core/ports';
-import { ingestSignal } from '../core/service';
+import { ingestSignal } from '../core/use-cases/ingest-signal';
 import type { AlarmSignal } from '../core/signal';
 
 /**
@@ -36,7 +36,7 @@ export function createIngestHandler(deps: IngestDependencies) {
       return { action: 'ignored' };
     }
     const outcome = await ingestSignal(deps.store, signal, { context: deps.context });
-    if (outcome.action === 'duplicate' || outcome.action === 'stale') count(METRIC.duplicateAlarms);
+    if (outcome.action === 'duplicate') count(METRIC.duplicateAlarms);
     if (outcome.action === 'opened') count(METRIC.incidentsOpened);
     if (outcome.transition.notices.length) count(METRIC.noticesWritten, outcome.transition.notices.length);
     if (outcome.attempts > 1) count(METRIC.contention, outcome.attempts - 1);

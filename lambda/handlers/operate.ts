@@ -7,7 +7,7 @@ import { ContentionError, TocsinError, ValidationError } from '../core/errors';
 import { leaseView } from '../core/lease';
 import { marketView } from '../core/market';
 import type { IncidentStore } from '../core/ports';
-import { runCommand } from '../core/service';
+import { runCommand } from '../core/use-cases/dispatch';
 
 /**
  * `operate` (Function URL, AWS_IAM auth in AWS): operator commands — ack, declare-halt,

@@ -1,7 +1,7 @@
 import { count, flushMetrics, logger, METRIC } from '../adapters/observability';
 import { environmentConfig, environmentStore, systemContext } from '../adapters/wiring';
 import type { DecisionContext } from '../core/context';
-import { Promoter, type CheckResult } from '../core/failover-service';
+import { Promoter, type CheckResult } from '../core/use-cases/promoter';
 import type { IncidentStore } from '../core/ports';
 
 /**

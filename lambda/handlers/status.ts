@@ -62,7 +62,7 @@ async function route(deps: StatusDependencies, path: string, html: boolean): Pro
       return html ? page(404, 'Tocsin — unknown incident', `<h1>${escapeHtml(message)}</h1><p><a href="/">All markets</a></p>`) : json(404, { error: message }, READ_HEADERS);
     }
     const view = {
-      incident: incidentDetail(record.incident),
+      incident: { ...incidentDetail(record.incident), alarms: record.counts.alarms, alarmsFiring: record.counts.firing },
       timeline: record.timeline.map(timelineView),
       notices: record.notices.map(noticeView),
     };
@@ -106,6 +106,7 @@ function incidentSummary(incident: Incident): View {
     ...(incident.market !== undefined ? { market: incident.market } : {}),
     summary: incident.summary,
     openedAt: iso(incident.openedAt),
+    startedAt: iso(incident.startedAt),
   };
 }
 
@@ -119,8 +120,9 @@ function incidentDetail(incident: Incident): View {
   };
 }
 
-function timelineView(entry: TimelineEntry): View {
-  return { sequence: entry.sequence, at: iso(entry.at), kind: entry.kind, actor: entry.actor, text: entry.text };
+/** `sequence` is the entry's place in the incident's time-ordered timeline (1, 2, 3 …). */
+function timelineView(entry: TimelineEntry, index: number): View {
+  return { sequence: index + 1, entryId: entry.entryId, at: iso(entry.at), kind: entry.kind, actor: entry.actor, text: entry.text };
 }
 
 function noticeView({ notice, status }: StoredNotice): View {

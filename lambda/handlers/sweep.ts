@@ -2,7 +2,7 @@ import { count, flushMetrics, logger, METRIC } from '../adapters/observability';
 import { environmentConfig, environmentStore, systemContext } from '../adapters/wiring';
 import type { DecisionContext } from '../core/context';
 import type { IncidentStore } from '../core/ports';
-import { sweepIncidents } from '../core/service';
+import { sweepIncidents } from '../core/use-cases/sweep';
 
 /**
  * `sweep` (EventBridge Scheduler, every minute): the timer side of the incident rules. Resolves

@@ -1,8 +1,10 @@
 import { DynamoDbIncidentStore } from '../../lambda/adapters/dynamodb-store';
-import { Promoter, recordHeartbeat } from '../../lambda/core/failover-service';
-import { runCommand } from '../../lambda/core/service';
+import { Promoter } from '../../lambda/core/use-cases/promoter';
+import { recordHeartbeat } from '../../lambda/core/use-cases/heartbeat';
+import { runCommand } from '../../lambda/core/use-cases/dispatch';
 import { ConflictError } from '../../lambda/core/errors';
-import { failoverKey, readinessKey } from '../../lambda/core/lease';
+import { drillKey, failoverKey, readinessKey } from '../../lambda/core/lease';
+import type { Incident, IncidentAlarm } from '../../lambda/core/model';
 import { createTestResources, testClients, type TestAws } from '../helpers/aws';
 import { SECOND, T0, TestClock } from '../helpers/domain';
 
@@ -16,6 +18,15 @@ const CONFIG = {
   components: [{ id: 'shared-disk', market: 'equities', critical: true }],
   groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'] }], // heartbeat 2 s, lease 10 s, check 2 s
 };
+
+/** The open incident that lists the alarm `dedupKey`, with that alarm as it lists it. */
+async function openIncidentWith(store: DynamoDbIncidentStore, dedupKey: string): Promise<{ incident: Incident; alarm: IncidentAlarm } | undefined> {
+  for (const incident of await store.openIncidents()) {
+    const alarm = (await store.incidentAlarms(incident.id)).find((a) => a.dedupKey === dedupKey);
+    if (alarm) return { incident, alarm };
+  }
+  return undefined;
+}
 
 describe('failover lease and promoter', () => {
   let aws: TestAws;
@@ -140,18 +151,17 @@ describe('failover lease and promoter', () => {
     await beat('unit-1', true, 1);
     await beat('unit-2', false);
     await promoter.checkAll();
-    const before = (await store.openIncidents()).map((i) => Object.keys(i.keys)).flat();
+    const before = await openIncidentWith(store, readinessKey('shared-disk'));
     clock.advance(12 * SECOND);
     await beat('unit-2', false);
     const [result] = await promoter.checkAll();
 
     // Assess
-    expect(before).toContain(readinessKey('shared-disk'));
+    expect(before?.alarm.status).toBe('firing');
     expect(result!.decision).toBe('no-ready-standby');
     expect(await beat('unit-2', false)).toMatchObject({ role: 'standby', holder: 'unit-1', epoch: 1 });
-    const open = await store.openIncidents();
-    const stalled = open.find((i) => failoverKey('shared-disk') in i.keys);
-    expect(stalled?.severity).toBe('critical');
+    const stalled = await openIncidentWith(store, failoverKey('shared-disk'));
+    expect(stalled?.incident.severity).toBe('critical');
     expect((await store.readMarket('equities')).status).toBe('halted');
   });
 
@@ -165,13 +175,13 @@ describe('failover lease and promoter', () => {
     await beat('unit-1', true, 1);
     await beat('unit-2', false);
     await promoter.checkAll();
-    expect((await store.openIncidents()).find((i) => readinessKey('shared-disk') in i.keys)?.keys[readinessKey('shared-disk')]?.status).toBe('firing');
+    expect((await openIncidentWith(store, readinessKey('shared-disk')))?.alarm.status).toBe('firing');
     clock.advance(SECOND);
     await beat('unit-2', true);
     await promoter.checkAll();
-    const readiness = (await store.openIncidents()).find((i) => readinessKey('shared-disk') in i.keys);
-    expect(readiness?.keys[readinessKey('shared-disk')]?.status).toBe('resolved');
-    expect(readiness?.resolvePendingSince).toBeDefined();
+    const readiness = await openIncidentWith(store, readinessKey('shared-disk'));
+    expect(readiness?.alarm.status).toBe('resolved');
+    expect(readiness?.incident.resolvePendingSince).toBeDefined();
   });
 
   describe('forced switchover and drills', () => {
@@ -239,9 +249,9 @@ describe('failover lease and promoter', () => {
     it('fails a drill when the standby never reports ready: no promotion, a critical incident, a drill notice', async () => {
       const { store, result } = await drill(false);
       expect(result?.decision).toBe('drill-failed');
-      const failed = (await store.openIncidents()).find((i) => 'tocsin:drill:shared-disk' in i.keys);
-      expect(failed?.severity).toBe('critical');
-      const record = await store.incidentRecord(failed!.id);
+      const failed = await openIncidentWith(store, drillKey('shared-disk'));
+      expect(failed?.incident.severity).toBe('critical');
+      const record = await store.incidentRecord(failed!.incident.id);
       expect(record?.notices.map((n) => n.notice.type)).toEqual(['incident-opened', 'drill']);
       expect((await store.readLeaseGroup('shared-disk')).lease).toMatchObject({ holder: 'unit-1', epoch: 1 });
       expect((await store.readLeaseGroup('shared-disk')).lease?.drillUntil).toBeUndefined();

@@ -1,5 +1,6 @@
-import { DynamoDbIncidentStore } from '../../lambda/adapters/dynamodb-store';
-import { ingestSignal, runCommand } from '../../lambda/core/service';
+import { DynamoDbIncidentStore, type WriteReport } from '../../lambda/adapters/dynamodb-store';
+import { ingestSignal } from '../../lambda/core/use-cases/ingest-signal';
+import { runCommand } from '../../lambda/core/use-cases/dispatch';
 import { createTestResources, testClients, type TestAws } from '../helpers/aws';
 import { alarm, MINUTE, SECOND, T0, TestClock, TSE_CONFIG } from '../helpers/domain';
 
@@ -44,7 +45,7 @@ describe('incident store + use cases on DynamoDB Local', () => {
   });
 });
 
-describe('write capacity per alarm (DynamoDB Local reports 1 unit per item written)', () => {
+describe('writes per alarm', () => {
   let aws: TestAws;
   let tableName: string;
   beforeAll(async () => {
@@ -53,26 +54,42 @@ describe('write capacity per alarm (DynamoDB Local reports 1 unit per item writt
   });
   afterAll(() => aws.destroy());
 
-  it('spends 6 units on a first alarm, 0 on a duplicate, and 2 on a newer report of a firing alarm', async () => {
+  it('spends the same units attaching an alarm to an incident of 1 alarm as to one of 100: no item grows', async () => {
     // Prepare
-    const used: Array<[number, string]> = [];
-    const store = new DynamoDbIncidentStore({ tableName, onWriteCapacity: (units, operation) => used.push([units, operation]) });
-    const context = new TestClock(T0, 'wcu').context(TSE_CONFIG);
-    const signal = alarm({ dedupKey: 'arn:wcu' });
+    const used: WriteReport[] = [];
+    const store = new DynamoDbIncidentStore({ tableName, onWrite: (write) => used.push(write) });
+    const context = new TestClock(T0, 'wcu').context({ ...TSE_CONFIG, policy: { groupBy: 'market' } });
+    const signal = (n: number, at = T0) => alarm({ dedupKey: `arn:wcu-${n}`, occurredAt: at });
+    const units = async (run: () => Promise<unknown>) => {
+      await run();
+      return used.splice(0);
+    };
 
     // Act
-    await ingestSignal(store, signal, { context });
-    const afterFirst = used.splice(0);
-    await ingestSignal(store, signal, { context });
-    const afterDuplicate = used.splice(0);
-    await ingestSignal(store, { ...signal, occurredAt: signal.occurredAt + SECOND }, { context });
-    const afterRefresh = used.splice(0);
+    const first = await units(() => ingestSignal(store, signal(0), { context }));
+    const duplicate = await units(() => ingestSignal(store, signal(0), { context }));
+    const refresh = await units(() => ingestSignal(store, signal(0, T0 + SECOND), { context }));
+    const secondAttach = await units(() => ingestSignal(store, signal(1), { context }));
+    for (let n = 2; n < 100; n += 1) await ingestSignal(store, signal(n), { context });
+    used.splice(0);
+    const attach100 = await units(() => ingestSignal(store, signal(100), { context }));
 
     // Assess
-    // 4 items (group, incident, timeline entry, notice) + 2 sparse-index entries (open incident, pending notice).
-    expect(afterFirst).toEqual([[6, 'transaction']]);
-    expect(afterDuplicate).toEqual([]);
-    // The incident item and its open-incident index entry.
-    expect(afterRefresh).toEqual([[2, 'put']]);
+    const shape = (writes: WriteReport[]) => writes.map((w) => [w.operation, [...w.items].sort()]);
+    expect(shape(first)).toEqual([
+      ['transaction', ['alarm', 'group', 'incident', 'incident-alarm', 'notice', 'timeline']],
+      ['update', ['counts']],
+    ]);
+    // On AWS: 6 small items × 2 (transaction) + 2 index entries (open incident, pending notice) + the counters.
+    expect(first.map((w) => w.awsWriteUnits)).toEqual([14, 1]);
+    expect(duplicate).toEqual([]);
+    // The alarm's own item only.
+    expect(shape(refresh)).toEqual([['put', ['alarm']]]);
+    // The alarm, the incident's list entry and the timeline entry, then the counters: never the incident.
+    expect(shape(secondAttach)).toEqual([
+      ['transaction', ['alarm', 'incident-alarm', 'timeline']],
+      ['update', ['counts']],
+    ]);
+    expect(attach100).toEqual(secondAttach);
   });
 });

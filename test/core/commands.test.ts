@@ -1,14 +1,17 @@
-import { commandMarket, decideCommand, OPERATOR_COMMANDS, parseOperatorCommand, type OperatorCommand } from '../../lambda/core/commands';
+import { isFailoverCommand, isIncidentCommand, OPERATOR_COMMANDS, parseOperatorCommand, type MarketCommand, type OperatorCommand } from '../../lambda/core/commands';
 import type { TocsinConfigInput } from '../../lambda/core/config';
 import type { DecisionContext } from '../../lambda/core/context';
 import { ConflictError, NotFoundError, TocsinError, ValidationError } from '../../lambda/core/errors';
-import { initialMarket, isNoChange, type Incident, type MarketState } from '../../lambda/core/model';
+import { decideIncidentCommand } from '../../lambda/core/incident-lifecycle';
+import { commandMarket, decideMarketCommand } from '../../lambda/core/market-commands';
+import { initialMarket, type Incident, type MarketState, type Transition } from '../../lambda/core/model';
 import { MINUTE, T0, TestClock, TSE_CONFIG } from '../helpers/domain';
-import { at, firing, haltedMarket, IncidentWorld, storedIncident } from '../helpers/domain-fixtures';
+import { firing, haltedMarket, IncidentWorld, storedIncident } from '../helpers/domain-fixtures';
 
 /**
  * Operator commands (the `operate` function's body and the `tocsin` CLI's requests): what is
- * accepted, what is refused and why, and what each decides.
+ * accepted, what is refused and why, and what each decides — as pure decisions, and through the
+ * real `runCommand` over the in-memory store.
  */
 
 const ONE_MARKET: TocsinConfigInput = { markets: [{ id: 'equities', segments: ['first', 'second'] }] };
@@ -27,8 +30,16 @@ function thrown(act: () => unknown): Error {
   throw new Error('expected a throw, got none');
 }
 
-function decide(input: unknown, snapshot: { incident?: Incident; market?: MarketState }, ctx = contextAt()) {
-  return decideCommand(parseOperatorCommand(input), snapshot, 'tanaka', ctx);
+/** An incident command decided on `incident`, on behalf of tanaka. */
+function decideOn(incident: Incident, input: unknown, ctx = contextAt()): Transition {
+  const command = parseOperatorCommand(input);
+  if (!isIncidentCommand(command)) throw new Error(`${command.command} is not an incident command`);
+  return decideIncidentCommand(command, incident, 'tanaka', ctx);
+}
+
+/** A market command decided on the market (and the incident named or halted for), on behalf of tanaka. */
+function decideMarket(input: unknown, snapshot: { market: MarketState; incident?: Incident }, ctx = contextAt()): Transition {
+  return decideMarketCommand(parseOperatorCommand(input) as MarketCommand, snapshot, 'tanaka', ctx);
 }
 
 describe('parseOperatorCommand', () => {
@@ -115,25 +126,54 @@ describe('parseOperatorCommand', () => {
   });
 });
 
+describe('isIncidentCommand and isFailoverCommand', () => {
+  const routes: [Record<string, unknown>, 'incident' | 'market' | 'failover'][] = [
+    [{ command: 'ack', incidentId: 'inc-1' }, 'incident'],
+    [{ command: 'resolve', incidentId: 'inc-1' }, 'incident'],
+    [{ command: 'annotate', incidentId: 'inc-1', note: 'x' }, 'incident'],
+    [{ command: 'declare-halt' }, 'market'],
+    [{ command: 'schedule-resume', effectiveAt: '2020-10-02T00:00:00Z' }, 'market'],
+    [{ command: 'resume' }, 'market'],
+    [{ command: 'failover', group: 'shared-disk' }, 'failover'],
+    [{ command: 'drill', group: 'shared-disk' }, 'failover'],
+  ];
+
+  it.each(routes)('routes %j to the %s commands, and to no other', (input, kind) => {
+    // Prepare
+    const command = parseOperatorCommand(input);
+
+    // Act
+    const kinds = [isIncidentCommand(command) && 'incident', isFailoverCommand(command) && 'failover'].filter(Boolean);
+
+    // Assess
+    expect(kinds).toEqual(kind === 'market' ? [] : [kind]);
+  });
+
+  it('routes every command of the design', () => {
+    expect(routes.map(([input]) => input.command).sort()).toEqual([...OPERATOR_COMMANDS].sort());
+  });
+});
+
 describe('commandMarket', () => {
   const ctxOf = (config: TocsinConfigInput) => contextAt(T0, config).config;
+  const market = (input: unknown) => parseOperatorCommand(input) as MarketCommand;
 
   it('defaults to the only market configured', () => {
-    expect(commandMarket(parseOperatorCommand({ command: 'resume' }), ctxOf(ONE_MARKET))).toBe('equities');
+    expect(commandMarket(market({ command: 'resume' }), ctxOf(ONE_MARKET))).toBe('equities');
   });
 
   it('takes the market named when several are configured', () => {
-    expect(commandMarket(parseOperatorCommand({ command: 'resume', market: 'derivatives' }), ctxOf(TSE_CONFIG))).toBe('derivatives');
+    expect(commandMarket(market({ command: 'resume', market: 'derivatives' }), ctxOf(TSE_CONFIG))).toBe('derivatives');
   });
 
   it('takes the incident’s market when the command names none', () => {
     const incident = storedIncident({ market: 'derivatives' });
-    expect(commandMarket(parseOperatorCommand({ command: 'declare-halt', incidentId: incident.id }), ctxOf(TSE_CONFIG), incident)).toBe('derivatives');
+    expect(commandMarket(market({ command: 'declare-halt', incidentId: incident.id }), ctxOf(TSE_CONFIG), incident)).toBe('derivatives');
   });
 
   it('rejects a market command naming no market when several are configured, listing them', () => {
     // Act
-    const error = thrown(() => commandMarket(parseOperatorCommand({ command: 'declare-halt' }), ctxOf(TSE_CONFIG)));
+    const error = thrown(() => commandMarket(market({ command: 'declare-halt' }), ctxOf(TSE_CONFIG)));
 
     // Assess
     expect(error).toBeInstanceOf(ValidationError);
@@ -145,7 +185,7 @@ describe('commandMarket', () => {
     ['several markets', TSE_CONFIG],
   ])('rejects an unknown market with NotFoundError (404) when %s configured', (_, config) => {
     // Act
-    const error = thrown(() => commandMarket(parseOperatorCommand({ command: 'resume', market: 'fx' }), ctxOf(config)));
+    const error = thrown(() => commandMarket(market({ command: 'resume', market: 'fx' }), ctxOf(config)));
 
     // Assess
     expect(error).toBeInstanceOf(NotFoundError);
@@ -153,10 +193,10 @@ describe('commandMarket', () => {
   });
 });
 
-describe('decideCommand: ack, resolve, annotate', () => {
+describe('incident commands: ack, resolve, annotate', () => {
   it('acknowledges an open incident, with a timeline entry and no notice', () => {
     // Act
-    const t = decide({ command: 'ack', incidentId: 'inc-7', note: 'on it' }, { incident: storedIncident() });
+    const t = decideOn(storedIncident(), { command: 'ack', incidentId: 'inc-7', note: 'on it' });
 
     // Assess
     expect(t.action).toBe('acknowledged');
@@ -165,27 +205,27 @@ describe('decideCommand: ack, resolve, annotate', () => {
     expect(t.notices).toEqual([]);
   });
 
-  it('leaves the incident unchanged when acknowledged twice', () => {
+  it('leaves the incident unchanged when acknowledged twice', async () => {
     // Prepare
     const w = new IncidentWorld(TSE_CONFIG);
-    w.deliver(firing('disk-1', 0));
-    w.command({ command: 'ack', incidentId: 'inc-1' });
-    const commits = w.log.length;
+    await w.deliver(firing('disk-1', 0));
+    await w.command({ command: 'ack', incidentId: 'inc-1' });
+    const commits = w.store.log.length;
 
     // Act
-    const t = w.command({ command: 'ack', incidentId: 'inc-1' }, 'sato');
+    const step = await w.command({ command: 'ack', incidentId: 'inc-1' }, 'sato');
 
     // Assess
-    expect(t.action).toBe('unchanged');
-    expect(t.incidentId).toBe('inc-1');
-    expect(isNoChange(t)).toBe(true);
-    expect(w.log).toHaveLength(commits);
+    expect(step.action).toBe('unchanged');
+    expect(step.incidentId).toBe('inc-1');
+    expect(step.commits).toEqual([]);
+    expect(w.store.log).toHaveLength(commits);
     expect(w.incident('inc-1').acknowledgedBy).toBe('operator-on-duty');
   });
 
-  it('refuses to acknowledge a resolved incident (ConflictError)', () => {
+  it('rejects acknowledging a resolved incident (ConflictError)', () => {
     // Act
-    const error = thrown(() => decide({ command: 'ack', incidentId: 'inc-7' }, { incident: storedIncident({ status: 'resolved' }) }));
+    const error = thrown(() => decideOn(storedIncident({ status: 'resolved' }), { command: 'ack', incidentId: 'inc-7' }));
 
     // Assess
     expect(error).toBeInstanceOf(ConflictError);
@@ -194,27 +234,27 @@ describe('decideCommand: ack, resolve, annotate', () => {
 
   it.each<['open' | 'acknowledged']>([['open'], ['acknowledged']])('resolves an %s incident with notice incident-resolved', (status) => {
     // Act
-    const t = decide({ command: 'resolve', incidentId: 'inc-7', note: 'disk replaced' }, { incident: storedIncident({ status, keys: { 'disk-1': { status: 'firing', at: at(4) } } }) });
+    const t = decideOn(storedIncident({ status }), { command: 'resolve', incidentId: 'inc-7', note: 'disk replaced' });
 
     // Assess
     expect(t.action).toBe('resolved');
-    expect(t.incident).toMatchObject({ status: 'resolved', resolvedBy: 'tanaka', resolvedAt: T0, closedThrough: at(4) });
+    expect(t.incident).toMatchObject({ status: 'resolved', resolvedBy: 'tanaka', resolvedAt: T0 });
     expect(t.timeline.map((e) => e.kind)).toEqual(['incident-resolved']);
     expect(t.notices.map((n) => [n.type, n.sequence, n.noticeId])).toEqual([['incident-resolved', 2, 'inc-7-n2']]);
   });
 
-  it('leaves a resolved incident unchanged when resolved again: no second notice', () => {
+  it('leaves a resolved incident unchanged when resolved again: no second notice', async () => {
     // Prepare
     const w = new IncidentWorld(TSE_CONFIG);
-    w.deliver(firing('disk-1', 0));
-    w.command({ command: 'resolve', incidentId: 'inc-1' });
+    await w.deliver(firing('disk-1', 0));
+    await w.command({ command: 'resolve', incidentId: 'inc-1' });
 
     // Act
-    const t = w.command({ command: 'resolve', incidentId: 'inc-1' });
+    const step = await w.command({ command: 'resolve', incidentId: 'inc-1' });
 
     // Assess
-    expect(t.action).toBe('unchanged');
-    expect(isNoChange(t)).toBe(true);
+    expect(step.action).toBe('unchanged');
+    expect(step.commits).toEqual([]);
     expect(w.noticeTrail('inc-1')).toEqual([
       ['incident-opened', 1],
       ['incident-resolved', 2],
@@ -223,13 +263,13 @@ describe('decideCommand: ack, resolve, annotate', () => {
 
   it.each<['open' | 'resolved']>([['open'], ['resolved']])('annotates an %s incident: a timeline entry only', (status) => {
     // Act
-    const t = decide({ command: 'annotate', incidentId: 'inc-7', note: 'vendor on site' }, { incident: storedIncident({ status }) });
+    const t = decideOn(storedIncident({ status }), { command: 'annotate', incidentId: 'inc-7', note: 'vendor on site' });
 
     // Assess
     expect(t.action).toBe('annotated');
-    expect(t.timeline.map((e) => [e.kind, e.actor, e.text, e.sequence])).toEqual([['annotation', 'tanaka', 'vendor on site', 2]]);
+    expect(t.timeline.map((e) => [e.kind, e.actor, e.text, e.entryId])).toEqual([['annotation', 'tanaka', 'vendor on site', `${iso(T0)}#v0000000002.00`]]);
     expect(t.notices).toEqual([]);
-    expect(t.incident).toMatchObject({ status, noticeSequence: 1 });
+    expect(t.incident).toMatchObject({ status, noticeSequence: 1, version: 2 });
   });
 
   it.each<[string, Record<string, unknown>]>([
@@ -237,24 +277,31 @@ describe('decideCommand: ack, resolve, annotate', () => {
     ['resolve', { command: 'resolve', incidentId: 'inc-404' }],
     ['annotate', { command: 'annotate', incidentId: 'inc-404', note: 'x' }],
     ['declare-halt', { command: 'declare-halt', incidentId: 'inc-404' }],
-  ])('rejects %s of an incident that does not exist with NotFoundError (404)', (_, input) => {
+  ])('rejects %s of an incident that does not exist with NotFoundError (404), writing nothing', async (_, input) => {
+    // Prepare
+    const w = new IncidentWorld(TSE_CONFIG);
+
     // Act
-    const error = thrown(() => decide(input, { market: initialMarket('equities', 0) }));
+    const error = await w.command(input).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     // Assess
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error).toMatchObject({ kind: 'incident', id: 'inc-404' });
+    expect(w.store.log).toEqual([]);
   });
 });
 
-describe('decideCommand: declare-halt', () => {
+describe('market commands: declare-halt', () => {
   it('opens a manual incident when none is named: notices 1 incident-opened, 2 halt', () => {
     // Act
-    const t = decide({ command: 'declare-halt', market: 'equities', note: 'order gateway unstable' }, { market: initialMarket('equities', 0) });
+    const t = decideMarket({ command: 'declare-halt', market: 'equities', note: 'order gateway unstable' }, { market: initialMarket('equities', 0) });
 
     // Assess
     expect(t.action).toBe('halted');
-    expect(t.incident).toMatchObject({ id: 'inc-9', groupKey: 'manual:inc-9', status: 'open', severity: 'critical', summary: 'order gateway unstable', noticeSequence: 2 });
+    expect(t.incident).toMatchObject({ id: 'inc-9', groupKey: 'manual:inc-9', status: 'open', severity: 'critical', summary: 'order gateway unstable', startedAt: T0, noticeSequence: 2 });
     expect(t.notices.map((n) => [n.type, n.sequence, n.noticeId, n.incidentId])).toEqual([
       ['incident-opened', 1, 'inc-9-n1', 'inc-9'],
       ['halt', 2, 'inc-9-n2', 'inc-9'],
@@ -268,7 +315,7 @@ describe('decideCommand: declare-halt', () => {
 
   it('summarises a manual incident declared without a note by who declared it', () => {
     // Act
-    const t = decide({ command: 'declare-halt' }, { market: initialMarket('equities', 0) });
+    const t = decideMarket({ command: 'declare-halt' }, { market: initialMarket('equities', 0) });
 
     // Assess
     expect(t.incident!.summary).toBe('Trading halt declared by tanaka');
@@ -276,22 +323,38 @@ describe('decideCommand: declare-halt', () => {
 
   it('halts for a named open incident, continuing its notice numbering, for the segments named', () => {
     // Act
-    const t = decide(
+    const t = decideMarket(
       { command: 'declare-halt', incidentId: 'inc-7', segments: ['first'], note: 'shared disk failure' },
-      { incident: storedIncident({ noticeSequence: 3, timelineSequence: 5 }), market: initialMarket('equities', 0) },
+      { incident: storedIncident({ noticeSequence: 3 }), market: initialMarket('equities', 0) },
     );
 
     // Assess
-    expect(t.incident).toMatchObject({ id: 'inc-7', noticeSequence: 4, timelineSequence: 6, version: 2 });
+    expect(t.incident).toMatchObject({ id: 'inc-7', noticeSequence: 4, version: 2 });
     expect(t.notices.map((n) => [n.type, n.sequence, n.segments])).toEqual([['halt', 4, ['first']]]);
     expect(t.market).toMatchObject({ status: 'halted', incidentId: 'inc-7', segments: ['first'] });
   });
 
+  it('halts, through runCommand, the market of the incident named, for an alarm’s incident', async () => {
+    // Prepare
+    const w = new IncidentWorld(TSE_CONFIG);
+    await w.deliver(firing('deriv-1', 0));
+
+    // Act
+    const step = await w.command({ command: 'declare-halt', incidentId: 'inc-1' });
+
+    // Assess
+    expect(step.action).toBe('halted');
+    expect(w.market('derivatives')).toMatchObject({ status: 'halted', incidentId: 'inc-1' });
+    expect(w.market('equities').status).toBe('trading');
+    expect(w.noticeTrail('inc-1')).toEqual([
+      ['incident-opened', 1],
+      ['halt', 2],
+    ]);
+  });
+
   it('rejects a halt declared for a resolved incident with a ValidationError naming incidentId', () => {
     // Act
-    const error = thrown(() =>
-      decide({ command: 'declare-halt', incidentId: 'inc-7' }, { incident: storedIncident({ status: 'resolved' }), market: initialMarket('equities', 0) }),
-    );
+    const error = thrown(() => decideMarket({ command: 'declare-halt', incidentId: 'inc-7' }, { incident: storedIncident({ status: 'resolved' }), market: initialMarket('equities', 0) }));
 
     // Assess
     expect(error).toBeInstanceOf(ValidationError);
@@ -299,9 +362,9 @@ describe('decideCommand: declare-halt', () => {
     expect(error.message).toContain('inc-7 is resolved');
   });
 
-  it('refuses to halt a market that is already halted (ConflictError)', () => {
+  it('rejects a halt of a market that is already halted (ConflictError)', () => {
     // Act
-    const error = thrown(() => decide({ command: 'declare-halt' }, { market: haltedMarket('equities', 'inc-1') }));
+    const error = thrown(() => decideMarket({ command: 'declare-halt' }, { market: haltedMarket('equities', 'inc-1') }));
 
     // Assess
     expect(error).toBeInstanceOf(ConflictError);
@@ -310,24 +373,33 @@ describe('decideCommand: declare-halt', () => {
 
   it('rejects unknown segments with a ValidationError naming segments', () => {
     // Act
-    const error = thrown(() => decide({ command: 'declare-halt', segments: ['prime'] }, { market: initialMarket('equities', 0) }));
+    const error = thrown(() => decideMarket({ command: 'declare-halt', segments: ['prime'] }, { market: initialMarket('equities', 0) }));
 
     // Assess
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).problems.map((p) => p.field)).toEqual(['segments']);
   });
 
-  it('rejects a market command with no market read (NotFoundError)', () => {
-    expect(() => decide({ command: 'declare-halt', market: 'fx' }, {})).toThrow(NotFoundError);
+  it('rejects a market command for a market that is not configured (NotFoundError), writing nothing', async () => {
+    // Prepare
+    const w = new IncidentWorld(TSE_CONFIG);
+
+    // Act
+    const act = w.command({ command: 'declare-halt', market: 'fx' });
+
+    // Assess
+    await expect(act).rejects.toThrow(NotFoundError);
+    await expect(act).rejects.toMatchObject({ kind: 'market', id: 'fx' });
+    expect(w.store.log).toEqual([]);
   });
 });
 
-describe('decideCommand: schedule-resume and resume', () => {
-  const halting = () => storedIncident({ noticeSequence: 2, timelineSequence: 2 });
+describe('market commands: schedule-resume and resume', () => {
+  const halting = () => storedIncident({ noticeSequence: 2 });
 
   it('schedules the resumption on the halting incident as notice 3', () => {
     // Act
-    const t = decide({ command: 'schedule-resume', effectiveAt: '2020-10-01T09:00:00+09:00' }, { incident: halting(), market: haltedMarket('equities', 'inc-7') });
+    const t = decideMarket({ command: 'schedule-resume', effectiveAt: '2020-10-01T09:00:00+09:00' }, { incident: halting(), market: haltedMarket('equities', 'inc-7') });
 
     // Assess
     expect(t.action).toBe('resume-scheduled');
@@ -337,7 +409,7 @@ describe('decideCommand: schedule-resume and resume', () => {
 
   it('rejects an effectiveAt inside the lead time with a ValidationError naming effectiveAt', () => {
     // Act
-    const error = thrown(() => decide({ command: 'schedule-resume', effectiveAt: iso(T0 + 10 * MINUTE) }, { incident: halting(), market: haltedMarket('equities', 'inc-7') }));
+    const error = thrown(() => decideMarket({ command: 'schedule-resume', effectiveAt: iso(T0 + 10 * MINUTE) }, { incident: halting(), market: haltedMarket('equities', 'inc-7') }));
 
     // Assess
     expect(error).toBeInstanceOf(ValidationError);
@@ -347,7 +419,7 @@ describe('decideCommand: schedule-resume and resume', () => {
 
   it('resumes at the scheduled time as the next notice of the halting incident', () => {
     // Act
-    const t = decide(
+    const t = decideMarket(
       { command: 'resume', note: 'normal trading' },
       { incident: storedIncident({ noticeSequence: 3 }), market: haltedMarket('equities', 'inc-7', { status: 'resume-scheduled', resumeAt: T0 + 15 * MINUTE, version: 2 }) },
       contextAt(T0 + 15 * MINUTE),
@@ -362,9 +434,9 @@ describe('decideCommand: schedule-resume and resume', () => {
   it.each<[string, Record<string, unknown>]>([
     ['resume', { command: 'resume' }],
     ['schedule-resume', { command: 'schedule-resume', effectiveAt: iso(T0 + 60 * MINUTE) }],
-  ])('refuses %s of a trading market (ConflictError)', (_, input) => {
+  ])('rejects %s of a trading market (ConflictError)', (_, input) => {
     // Act
-    const error = thrown(() => decide(input, { market: initialMarket('equities', 0) }));
+    const error = thrown(() => decideMarket(input, { market: initialMarket('equities', 0) }));
 
     // Assess
     expect(error).toBeInstanceOf(ConflictError);
@@ -372,9 +444,9 @@ describe('decideCommand: schedule-resume and resume', () => {
     expect((error as ConflictError).state).toMatchObject({ market: 'equities', status: 'trading' });
   });
 
-  it('refuses to resume a halted market with no resumption scheduled (ConflictError)', () => {
+  it('rejects resuming a halted market with no resumption scheduled (ConflictError)', () => {
     // Act
-    const error = thrown(() => decide({ command: 'resume' }, { incident: halting(), market: haltedMarket('equities', 'inc-7') }));
+    const error = thrown(() => decideMarket({ command: 'resume' }, { incident: halting(), market: haltedMarket('equities', 'inc-7') }));
 
     // Assess
     expect(error).toBeInstanceOf(ConflictError);
@@ -383,7 +455,7 @@ describe('decideCommand: schedule-resume and resume', () => {
 
   it('fails when the halting incident could not be read, rather than numbering notices on another', () => {
     // Act
-    const error = thrown(() => decide({ command: 'resume' }, { incident: storedIncident({ id: 'inc-other' }), market: haltedMarket('equities', 'inc-7') }));
+    const error = thrown(() => decideMarket({ command: 'resume' }, { incident: storedIncident({ id: 'inc-other' }), market: haltedMarket('equities', 'inc-7') }));
 
     // Assess
     expect(error).toBeInstanceOf(TocsinError);
@@ -393,16 +465,15 @@ describe('decideCommand: schedule-resume and resume', () => {
 });
 
 describe('commands chained on one market (single-market configuration)', () => {
-  it('declares, schedules and resumes without naming the market', () => {
+  it('declares, schedules and resumes without naming the market', async () => {
     // Prepare
     const w = new IncidentWorld(ONE_MARKET);
 
     // Act
-    const actions = [
-      w.command({ command: 'declare-halt', segments: ['second'] }).action,
-      w.command({ command: 'schedule-resume', effectiveAt: iso(w.clock.now + 20 * MINUTE) }).action,
-      (w.clock.advance(20 * MINUTE), w.command({ command: 'resume' }).action),
-    ];
+    const actions = [(await w.command({ command: 'declare-halt', segments: ['second'] })).action];
+    actions.push((await w.command({ command: 'schedule-resume', effectiveAt: iso(w.clock.now + 20 * MINUTE) })).action);
+    w.clock.advance(20 * MINUTE);
+    actions.push((await w.command({ command: 'resume' })).action);
 
     // Assess
     expect(actions).toEqual(['halted', 'resume-scheduled', 'resumed']);

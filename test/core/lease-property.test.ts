@@ -1,6 +1,25 @@
 import fc from 'fast-check';
+import { groupKeyOf, planSignal, type OpeningNotice, type SignalPlan } from '../../lambda/core/alarm-rules';
 import { parseConfig, type TocsinConfig } from '../../lambda/core/config';
-import { decideHeartbeat, decidePromotion, groupConfig, type LeaseState, type NodeState, type Observation, type PromotionDecision } from '../../lambda/core/lease';
+import type { DecisionContext } from '../../lambda/core/context';
+import { ConflictError } from '../../lambda/core/errors';
+import { failedDrillTransition, promotionOpening, promotionTransition } from '../../lambda/core/failover';
+import {
+  decideHeartbeat,
+  decidePromotion,
+  failedDrillSignal,
+  failoverKey,
+  failoverSignal,
+  groupConfig,
+  readinessKey,
+  startDrill,
+  type LeaseState,
+  type NodeState,
+  type PromotionDecision,
+} from '../../lambda/core/lease';
+import { initialMarket, type Transition } from '../../lambda/core/model';
+import { afterPromotion, promoterStep, type GroupWatch } from '../../lambda/core/promoter-step';
+import type { AlarmSignal, SignalStatus } from '../../lambda/core/signal';
 import { SECOND, T0 } from '../helpers/domain';
 
 /**
@@ -9,11 +28,19 @@ import { SECOND, T0 } from '../helpers/domain';
  * The model: N nodes (2–4) of one group, a store holding one lease record and one record per
  * node, each with a version, that applies a write only when its condition holds — exactly what
  * `DynamoDbIncidentStore.commit` does (`versioned`: version v + 1 over a stored v, or version 1
- * over nothing; all the writes of one transition or none) — and 1–3 promoters, each with its own
- * observations. A heartbeat is read-decide-commit in one step (the heartbeat use case re-reads and
- * re-decides on every conflict, so only its final, successful attempt matters). A promoter may
- * read and decide, then let other steps run before it commits: the window between the promoter's
- * (fresh) read and its TransactWriteItems, in which heartbeats and other promoters go on.
+ * over nothing; all the writes of one transition or none) — and 1–3 promoters. A heartbeat is
+ * read-decide-commit in one step (the heartbeat use case re-reads and re-decides on every
+ * conflict, so only its final, successful attempt matters).
+ *
+ * The promoters are the real thing, less the I/O: each keeps its own `GroupWatch` and runs the
+ * pure `promoterStep` on what it read, then performs the step's actions here as the `Promoter`
+ * does against DynamoDB — a `promote` is decided again on a fresh read and committed, possibly
+ * after other steps ran (the window between the promoter's fresh read and its
+ * TransactWriteItems, in which heartbeats and other promoters go on), and a commit that fails
+ * its condition is decided again on a fresh read (decideAndCommit), lost when the lease moved;
+ * `start-drill` and `fail-drill` are committed in one step (their use cases also re-read on
+ * conflict); `raise` is recorded. The watch is kept with `afterPromotion`, once the step's
+ * actions are done. Lease and node writes are the ones the real transitions carry.
  *
  * Checked after every step:
  *  (a) the lease epoch never decreases;
@@ -22,11 +49,15 @@ import { SECOND, T0 } from '../helpers/domain';
  *      unfenced primaries) — and whoever believes it is primary in epoch e is e's holder;
  *  (d) a node answered `fenced` never gets a renewing write with the epoch it was fenced in;
  *  (e) a promotion never picks a node whose last heartbeat said it was not ready
- *      (nor the holder itself).
+ *      (nor the holder itself);
+ *  (f) each promoter raises "no ready standby" at most once per lease version, and the
+ *      readiness alarm only when its status changes, never in its first lease duration.
  */
 
 const GROUP = 'g';
 const LEASE_MS = 10 * SECOND;
+/** A scheduled drill every 30 s of the promoter's clock, in scenarios that have them (production: hours). */
+const SCHEDULED_DRILL_HOURS = 30 / 3600;
 
 type Belief = { readonly role: 'primary'; readonly epoch: number } | { readonly role: 'standby' } | { readonly role: 'fenced' };
 
@@ -42,13 +73,15 @@ type Step =
 interface Scenario {
   readonly nodes: number;
   readonly promoters: number;
+  /** Whether the group runs scheduled drills (`drillEveryHours`), which the promoters start. */
+  readonly scheduledDrills: boolean;
   readonly steps: readonly Step[];
 }
 
 /** What a transition writes to the lease group, as the store receives it. */
 interface Writes {
-  readonly lease?: LeaseState;
-  readonly node?: NodeState;
+  readonly lease?: LeaseState | undefined;
+  readonly node?: NodeState | undefined;
 }
 
 /** The DynamoDB store's conditional writes over the lease group's items. */
@@ -84,23 +117,44 @@ interface SimNode {
   readonly fencedIn: Set<number>;
 }
 
+/** A promotion decided on a fresh read, not yet committed. */
 interface Pending {
   readonly decision: Extract<PromotionDecision, { kind: 'promote' }>;
   readonly readAt: number;
 }
 
 interface SimPromoter {
-  readonly observations: Map<string, Observation>;
-  pending?: Pending;
+  /** What the real `Promoter` keeps for the group between checks. */
+  watch: GroupWatch;
+  /** The watch of the check whose promotion is pending: kept once its commit is done, as the Promoter does. */
+  pending?: Pending & { readonly watch: GroupWatch };
+  /** What this promoter raised, for (f): seen by the test, not by the step. */
+  readonly raised: { firstCheckAt?: number; readiness?: SignalStatus; readonly stalledVersions: Set<number> };
 }
 
 /** Which properties a run asserts; (e) is checked separately so that one failure does not hide another. */
 interface Checks {
   readonly safety: boolean;
   readonly readiness: boolean;
+  readonly alarms: boolean;
 }
 
-const stats = { runs: 0, steps: 0, promotions: 0, staleCommits: 0, lostRaces: 0, fenced: 0, drills: 0, renewals: 0 };
+const stats = {
+  runs: 0,
+  steps: 0,
+  promotions: 0,
+  staleCommits: 0,
+  retried: 0,
+  lostRaces: 0,
+  fenced: 0,
+  drills: 0,
+  scheduledDrills: 0,
+  drillsPassed: 0,
+  drillsFailed: 0,
+  renewals: 0,
+  stalledRaised: 0,
+  readinessRaised: 0,
+};
 
 class Violation extends Error {
   public override readonly name = 'Violation';
@@ -108,11 +162,11 @@ class Violation extends Error {
 
 function simulate(scenario: Scenario, checks: Checks): void {
   const nodeIds = Array.from({ length: scenario.nodes }, (_, i) => `n${i}`);
-  const config: TocsinConfig = parseConfig({ groups: [{ id: GROUP, nodes: nodeIds, drills: true }] });
+  const config: TocsinConfig = parseConfig({ groups: [{ id: GROUP, nodes: nodeIds, drills: true, drillEveryHours: scenario.scheduledDrills ? SCHEDULED_DRILL_HOURS : 0 }] });
   const group = groupConfig(config, GROUP);
   const store = new SimulatedStore();
   const nodes: SimNode[] = nodeIds.map((id) => ({ id, alive: true, belief: { role: 'standby' }, lastReady: undefined, fencedIn: new Set() }));
-  const promoters: SimPromoter[] = Array.from({ length: scenario.promoters }, () => ({ observations: new Map() }));
+  const promoters: SimPromoter[] = Array.from({ length: scenario.promoters }, () => ({ watch: {}, raised: { stalledVersions: new Set() } }));
   const holderOfEpoch = new Map<number, string>();
   const log: string[] = [];
   let now = T0;
@@ -122,6 +176,19 @@ function simulate(scenario: Scenario, checks: Checks): void {
     throw new Violation(`${what}\n  after steps:\n    ${log.join('\n    ')}\n  lease: ${JSON.stringify(store.lease)}\n  nodes: ${JSON.stringify([...store.nodes.values()])}`);
   };
   const t = () => `t+${(now - T0) / 1000}s`;
+  const context = (): DecisionContext => ({ now, config, newIncidentId: () => `sim-${now}` });
+
+  /**
+   * The lease-group writes of a failover transition as the use cases compose it: on the alarm
+   * rules' plan for its signal (here over a read with no incident: the incident items are not
+   * modelled, only the lease and node writes that ride in the same transaction).
+   */
+  const failoverWrites = (signal: AlarmSignal, compose: (plan: SignalPlan, ctx: DecisionContext) => Transition, opening?: OpeningNotice): Writes => {
+    const ctx = context();
+    const plan = planSignal({ groupKey: groupKeyOf(signal, ctx), market: initialMarket('unknown', now) }, signal, ctx, opening);
+    const { lease, node } = compose(plan, ctx);
+    return { lease, node };
+  };
 
   /** Every lease that reaches the store goes through here: (a), (b). */
   const leaseWritten = (lease: LeaseState) => {
@@ -133,28 +200,121 @@ function simulate(scenario: Scenario, checks: Checks): void {
     holderOfEpoch.set(lease.epoch, lease.holder);
   };
 
-  const commitPromotion = (p: number, pending: Pending, stale: boolean) => {
-    const promoter = promoters[p]!;
-    const { decision } = pending;
-    const before = store.lease;
-    if (!store.commit({ lease: decision.lease, node: decision.candidate })) {
-      // Lost the race (another promoter, or a renewal, moved the lease): the Promoter forgets its watch.
-      promoter.observations.delete(GROUP);
-      stats.lostRaces += 1;
-      log.push(`${t()} P${p} commit promote ${decision.to} epoch ${decision.lease.epoch}: lost the race`);
+  /** A `raise` action: the use case would ingest it; here (f) is checked of it. */
+  const raise = (p: number, signal: AlarmSignal, version: number) => {
+    const raised = promoters[p]!.raised;
+    log.push(`${t()} P${p} raises ${signal.dedupKey} ${signal.status}`);
+    if (signal.dedupKey === failoverKey(GROUP)) {
+      stats.stalledRaised += 1;
+      if (checks.alarms && raised.stalledVersions.has(version)) fail(`(f) P${p} raised "no ready standby" twice for lease version ${version}`);
+      raised.stalledVersions.add(version);
+    } else if (signal.dedupKey === readinessKey(GROUP)) {
+      stats.readinessRaised += 1;
+      if (checks.alarms && raised.readiness === signal.status) fail(`(f) P${p} raised the readiness alarm ${signal.status} twice in a row`);
+      if (checks.alarms && now - raised.firstCheckAt! < LEASE_MS) fail(`(f) P${p} raised the readiness alarm ${(now - raised.firstCheckAt!) / 1000} s after its first check`);
+      raised.readiness = signal.status;
+    } else {
+      fail(`P${p} raised an unexpected alarm ${signal.dedupKey}`);
+    }
+  };
+
+  /** A `start-drill` action: `requestDrill` for `schedule`; a drill already running is the same drill. */
+  const startScheduledDrill = (p: number) => {
+    let drilled: LeaseState;
+    try {
+      drilled = startDrill(store.lease, group, 'schedule', now);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      log.push(`${t()} P${p} starts a scheduled drill: ${error.message}`);
       return;
     }
-    stats.promotions += 1;
-    if (stale) stats.staleCommits += 1;
-    log.push(`${t()} P${p} commit promote ${decision.to} epoch ${decision.lease.epoch} v${decision.lease.version}${stale ? ' (decided at t+' + (pending.readAt - T0) / 1000 + 's)' : ''}`);
-    leaseWritten(decision.lease);
-    if (checks.safety && before && before.holder === decision.to) fail(`(e) promoted the holder ${decision.to} over itself`);
-    if (checks.readiness) {
-      const target = nodes.find((n) => n.id === decision.to)!;
-      if (target.lastReady !== true) fail(`(e) promoted ${decision.to} although its last heartbeat said ready=${String(target.lastReady)}`);
+    if (!store.commit({ lease: drilled })) fail('scheduled drill failed its own condition');
+    leaseWritten(drilled);
+    stats.scheduledDrills += 1;
+    log.push(`${t()} P${p} starts a scheduled drill of ${drilled.holder} [lease v${drilled.version}]`);
+  };
+
+  /** A `fail-drill` action: `failDrill`, read and committed in one step. */
+  const failDrill = (p: number, why: string) => {
+    const lease = store.lease;
+    if (!lease || lease.drillStartedAt === undefined) return;
+    const writes = failoverWrites(failedDrillSignal(group, lease, why, now), (plan, ctx) => failedDrillTransition(plan, lease, why, ctx));
+    if (!writes.lease || !store.commit(writes)) fail('failed drill failed its own condition');
+    leaseWritten(writes.lease!);
+    stats.drillsFailed += 1;
+    log.push(`${t()} P${p} fails the drill: ${why} [lease v${writes.lease!.version}]`);
+  };
+
+  /** Commits a promotion; on a failed condition decides again on a fresh read, as decideAndCommit does. Returns the lease committed. */
+  const commitPromotion = (p: number, pending: Pending, stale: boolean): LeaseState | undefined => {
+    let { decision } = pending;
+    for (let attempt = 1; ; attempt += 1) {
+      const before = store.lease;
+      const writes = failoverWrites(failoverSignal(group, decision, now), (plan, ctx) => promotionTransition(plan, decision, ctx), promotionOpening(decision));
+      if (!writes.lease || !writes.node) fail(`a promotion of ${decision.to} wrote no lease or no standby record`);
+      if (store.commit(writes)) {
+        stats.promotions += 1;
+        if (stale && attempt === 1) stats.staleCommits += 1;
+        if (decision.drillStartedAt !== undefined) stats.drillsPassed += 1;
+        log.push(`${t()} P${p} commit promote ${decision.to} epoch ${decision.lease.epoch} v${decision.lease.version}${stale && attempt === 1 ? ' (decided at t+' + (pending.readAt - T0) / 1000 + 's)' : ''}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+        leaseWritten(writes.lease!);
+        if (checks.safety && before && before.holder === decision.to) fail(`(e) promoted the holder ${decision.to} over itself`);
+        if (checks.readiness) {
+          const target = nodes.find((n) => n.id === decision.to)!;
+          if (target.lastReady !== true) fail(`(e) promoted ${decision.to} although its last heartbeat said ready=${String(target.lastReady)}`);
+        }
+        return writes.lease;
+      }
+      log.push(`${t()} P${p} commit promote ${decision.to} epoch ${decision.lease.epoch}: condition failed, reading again`);
+      // Decided again on a fresh read, with the observation that led to the promotion: a lease
+      // that moved is a lost race; a standby record that moved may still promote.
+      const { lease, nodes: records } = store.read();
+      const again = decidePromotion(lease, records, decision.observation, now, group);
+      if (again.kind !== 'promote') {
+        stats.lostRaces += 1;
+        log.push(`${t()} P${p} lost the race (${again.kind})`);
+        return undefined;
+      }
+      stats.retried += 1;
+      decision = again;
     }
-    // As the Promoter does: it watches the new version from the time of its check.
-    promoter.observations.set(GROUP, { version: decision.lease.version, since: pending.readAt });
+  };
+
+  /** A `check`: the real step, then its actions in order, as `Promoter.check` performs them. */
+  const check = (p: number, commitLater: boolean) => {
+    const promoter = promoters[p]!;
+    const view = store.read();
+    promoter.raised.firstCheckAt ??= now;
+    const step = promoterStep(promoter.watch, view, group, now);
+    log.push(`${t()} P${p} checks v${view.lease?.version ?? 0} → ${step.decision}`);
+    for (const action of step.actions) {
+      switch (action.kind) {
+        case 'raise':
+          raise(p, action.signal, view.lease?.version ?? 0);
+          break;
+        case 'start-drill':
+          startScheduledDrill(p);
+          break;
+        case 'fail-drill':
+          failDrill(p, action.why);
+          break;
+        case 'promote': {
+          // Decided again on a fresh read, as Promoter.perform does.
+          const { lease, nodes: records } = store.read();
+          const decision = decidePromotion(lease, records, action.decision.observation, now, group);
+          if (decision.kind !== 'promote') {
+            stats.lostRaces += 1;
+            promoter.watch = afterPromotion(step.watch, undefined);
+            return;
+          }
+          const pending = { decision, readAt: now };
+          if (commitLater) promoter.pending = { ...pending, watch: step.watch };
+          else promoter.watch = afterPromotion(step.watch, commitPromotion(p, pending, false));
+          return;
+        }
+      }
+    }
+    promoter.watch = step.watch;
   };
 
   for (const step of scenario.steps) {
@@ -214,10 +374,11 @@ function simulate(scenario: Scenario, checks: Checks): void {
         break;
       }
       case 'drill': {
-        // What `drill` writes: the holder's heartbeats stop counting until the deadline.
+        // What `drill` writes, with deadlines shorter and longer than the real one (19 s): the
+        // holder's heartbeats stop counting until then, and the promoters see a running drill.
         const lease = store.lease;
         if (!lease || (lease.drillUntil !== undefined && now < lease.drillUntil)) break;
-        const drilled: LeaseState = { ...lease, drillUntil: now + step.forMs, version: lease.version + 1, updatedAt: now };
+        const drilled: LeaseState = { ...startDrill(lease, group, 'operator', now), drillUntil: now + step.forMs };
         if (!store.commit({ lease: drilled })) fail('drill failed its own condition');
         leaseWritten(drilled);
         stats.drills += 1;
@@ -226,24 +387,17 @@ function simulate(scenario: Scenario, checks: Checks): void {
       }
       case 'check': {
         const p = step.promoter % promoters.length;
-        const promoter = promoters[p]!;
-        if (promoter.pending) break; // one check at a time per promoter
-        const { lease, nodes: records } = store.read();
-        const decision = decidePromotion(lease, records, promoter.observations.get(GROUP), now, group);
-        promoter.observations.set(GROUP, decision.observation);
-        log.push(`${t()} P${p} checks v${lease?.version ?? 0} → ${decision.kind}${decision.kind === 'promote' ? ` ${decision.to}` : ''}`);
-        if (decision.kind !== 'promote') break;
-        const pending = { decision, readAt: now };
-        if (step.commitLater) promoter.pending = pending;
-        else commitPromotion(p, pending, false);
+        if (promoters[p]!.pending) break; // one check at a time per promoter
+        check(p, step.commitLater);
         break;
       }
       case 'commit': {
         const p = step.promoter % promoters.length;
-        const pending = promoters[p]!.pending;
+        const promoter = promoters[p]!;
+        const pending = promoter.pending;
         if (!pending) break;
-        delete promoters[p]!.pending;
-        commitPromotion(p, pending, true);
+        delete promoter.pending;
+        promoter.watch = afterPromotion(pending.watch, commitPromotion(p, pending, true));
         break;
       }
     }
@@ -279,27 +433,35 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 const scenario: fc.Arbitrary<Scenario> = fc.record({
   nodes: fc.integer({ min: 2, max: 4 }),
   promoters: fc.integer({ min: 1, max: 3 }),
+  scheduledDrills: fc.boolean(),
   steps: fc.array(step, { minLength: 1, maxLength: 60, size: 'max' }),
 });
 
-/** ~0.3 ms a run: 3000 runs of up to 60 steps keep each property near 1 s. */
-const runs = { numRuns: 3000 };
+/** ~0.3 ms a run: 3000 runs of up to 60 steps keep each property near 1 s. A fixed seed: the same runs every time (the thresholds below are for them). */
+const runs = { numRuns: 3000, seed: 20201001 };
 
 describe('the failover lease under random interleavings of heartbeats, crashes, time and promoters', () => {
-  it('(a)–(d): epochs only increase, one holder per epoch, no split brain, fenced nodes never renew', () => {
+  it('(a)–(d), (f): epochs only increase, one holder per epoch, no split brain, fenced nodes never renew, alarms raised once', () => {
     const before = { ...stats };
     fc.assert(
       fc.property(scenario, (s) => {
-        simulate(s, { safety: true, readiness: false });
+        simulate(s, { safety: true, readiness: false, alarms: true });
       }),
       runs,
     );
-    // Not vacuous: the runs did promote, lose races, commit late and fence old primaries.
+    // Not vacuous: the runs did promote, lose races, commit late and fence old primaries…
     expect(stats.promotions - before.promotions).toBeGreaterThan(100);
     expect(stats.staleCommits - before.staleCommits).toBeGreaterThan(10);
     expect(stats.lostRaces - before.lostRaces).toBeGreaterThan(5);
     expect(stats.fenced - before.fenced).toBeGreaterThan(5);
     expect(stats.renewals - before.renewals).toBeGreaterThan(500);
+    // … and the promoters' other actions ran: retried commits, drills started, passed and failed, alarms raised.
+    expect(stats.retried - before.retried).toBeGreaterThan(5);
+    expect(stats.scheduledDrills - before.scheduledDrills).toBeGreaterThan(10);
+    expect(stats.drillsPassed - before.drillsPassed).toBeGreaterThan(20);
+    expect(stats.drillsFailed - before.drillsFailed).toBeGreaterThan(20);
+    expect(stats.stalledRaised - before.stalledRaised).toBeGreaterThan(20);
+    expect(stats.readinessRaised - before.readinessRaised).toBeGreaterThan(500);
   });
 
   /**
@@ -311,7 +473,7 @@ describe('the failover lease under random interleavings of heartbeats, crashes, 
   it('(e): a promotion never picks a node whose last heartbeat said it was not ready', () => {
     fc.assert(
       fc.property(scenario, (s) => {
-        simulate(s, { safety: false, readiness: true });
+        simulate(s, { safety: false, readiness: true, alarms: false });
       }),
       runs,
     );
@@ -321,6 +483,7 @@ describe('the failover lease under random interleavings of heartbeats, crashes, 
     const replay: Scenario = {
       nodes: 2,
       promoters: 1,
+      scheduledDrills: false,
       steps: [
         { kind: 'check', promoter: 0, commitLater: false }, //          t+0   P0 watches version 0 (no lease yet)
         { kind: 'tick', ms: 8 * SECOND },
@@ -328,9 +491,10 @@ describe('the failover lease under random interleavings of heartbeats, crashes, 
         { kind: 'tick', ms: 2 * SECOND },
         { kind: 'check', promoter: 0, commitLater: true }, //           t+10  P0 reads: 10 s without a lease, n1 ready → promote n1
         { kind: 'beat', node: 1, ready: false }, //                     t+10  n1: NOT ready (NODE#n1 v2 written)
-        { kind: 'commit', promoter: 0 }, //                             t+10  P0 commits lease v1 (condition: no lease) → succeeds
+        { kind: 'commit', promoter: 0 }, //                             t+10  P0 commits lease v1 and NODE#n1 v2 → fails on NODE#n1;
+        //                                                              read again: n1 not ready → not promoted
       ],
     };
-    expect(() => simulate(replay, { safety: true, readiness: true })).not.toThrow();
+    expect(() => simulate(replay, { safety: true, readiness: true, alarms: true })).not.toThrow();
   });
 });

@@ -85,7 +85,7 @@ describe('halt', () => {
 
     // Assess
     expect(market).toEqual({ id: 'equities', status: 'halted', segments: [], incidentId: 'inc-7', haltedAt: ctx.now, updatedAt: ctx.now, version: 1 });
-    const t = draft.finish('halted', { market });
+    const t = draft.with({ market }).finish('halted');
     expect(t.timeline).toEqual([
       expect.objectContaining({ kind: 'halt', actor: 'tanaka', text: 'Trading halted: market equities. shared disk failure', data: { market: 'equities', segments: [] } }),
     ]);
@@ -97,7 +97,7 @@ describe('halt', () => {
         market: 'equities',
         segments: [],
         summary: 'Trading halted on market equities. shared disk failure',
-        detail: { reason: 'shared disk failure', declaredBy: 'tanaka' },
+        detail: { reason: 'shared disk failure', declaredBy: 'tanaka', incidentStartedAt: iso(T0) },
       }),
     ]);
   });
@@ -173,7 +173,7 @@ describe('scheduleResume', () => {
         noticeId: 'inc-7-n3',
         segments: ['first'],
         effectiveAt: iso(effectiveAt),
-        detail: { ordersAcceptedFrom: iso(effectiveAt - LEAD), rescheduled: false },
+        detail: { ordersAcceptedFrom: iso(effectiveAt - LEAD), rescheduled: false, incidentStartedAt: iso(T0) },
       }),
     ]);
   });
@@ -295,20 +295,20 @@ describe('resume', () => {
 });
 
 describe('a halt cycle, numbered on the halting incident', () => {
-  it('goes trading → halted → resume-scheduled → trading with notices 2, 3, 4 after incident-opened 1', () => {
+  it('goes trading → halted → resume-scheduled → trading with notices 2, 3, 4 after incident-opened 1', async () => {
     // Prepare
     const w = new IncidentWorld(TSE_CONFIG);
-    w.deliver(firing('disk-1', 0, { severity: 'critical' }));
+    await w.deliver(firing('disk-1', 0, { severity: 'critical' }));
 
     // Act
     const statuses = [w.market('equities').status];
-    w.command({ command: 'declare-halt', incidentId: 'inc-1', note: 'shared disk failure' });
+    await w.command({ command: 'declare-halt', incidentId: 'inc-1', note: 'shared disk failure' });
     statuses.push(w.market('equities').status);
     w.clock.advance(MINUTE);
-    w.command({ command: 'schedule-resume', market: 'equities', effectiveAt: iso(w.clock.now + 30 * MINUTE) });
+    await w.command({ command: 'schedule-resume', market: 'equities', effectiveAt: iso(w.clock.now + 30 * MINUTE) });
     statuses.push(w.market('equities').status);
     w.clock.advance(30 * MINUTE);
-    w.command({ command: 'resume', market: 'equities' });
+    await w.command({ command: 'resume', market: 'equities' });
     statuses.push(w.market('equities').status);
 
     // Assess
@@ -324,16 +324,16 @@ describe('a halt cycle, numbered on the halting incident', () => {
     expect(w.market('equities').incidentId).toBeUndefined();
   });
 
-  it('can halt again after resuming, for another incident', () => {
+  it('can halt again after resuming, for another incident', async () => {
     // Prepare
     const w = new IncidentWorld(TSE_CONFIG);
-    w.command({ command: 'declare-halt', market: 'equities' });
-    w.command({ command: 'schedule-resume', market: 'equities', effectiveAt: iso(w.clock.now + LEAD) });
+    await w.command({ command: 'declare-halt', market: 'equities' });
+    await w.command({ command: 'schedule-resume', market: 'equities', effectiveAt: iso(w.clock.now + LEAD) });
     w.clock.advance(LEAD);
-    w.command({ command: 'resume', market: 'equities' });
+    await w.command({ command: 'resume', market: 'equities' });
 
     // Act
-    w.command({ command: 'declare-halt', market: 'equities', segments: ['mothers'] });
+    await w.command({ command: 'declare-halt', market: 'equities', segments: ['mothers'] });
 
     // Assess
     expect(w.market('equities')).toMatchObject({ status: 'halted', incidentId: 'inc-2', segments: ['mothers'], version: 4 });
@@ -341,5 +341,26 @@ describe('a halt cycle, numbered on the halting incident', () => {
       ['incident-opened', 1],
       ['halt', 2],
     ]);
+  });
+
+  it('fails when another writer halted the market first: the second halt loses the race and writes nothing', async () => {
+    // Prepare: two operators declare a halt at once; both read the market trading
+    const w = new IncidentWorld(TSE_CONFIG);
+    const held = w.store.holdBefore('commit');
+    const first = w.command({ command: 'declare-halt', market: 'equities', note: 'first' }, 'tanaka');
+    await held.reached;
+
+    // Act
+    await w.command({ command: 'declare-halt', market: 'equities', note: 'second' }, 'sato');
+    held.release();
+    const outcome = await first.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    // Assess: the retry decided again on the halted market, and refused
+    expect(outcome).toBeInstanceOf(ConflictError);
+    expect(w.market('equities')).toMatchObject({ status: 'halted', incidentId: 'inc-2' });
+    expect(w.incidents().map((i) => [i.id, i.summary])).toEqual([['inc-2', 'second']]);
   });
 });

@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { DynamoDbIncidentStore } from '../../lambda/adapters/dynamodb-store';
 import { metrics } from '../../lambda/adapters/observability';
 import { ValidationError } from '../../lambda/core/errors';
-import type { Incident } from '../../lambda/core/model';
 import type { IncidentRecord } from '../../lambda/core/ports';
-import { sweepIncidents } from '../../lambda/core/service';
+import { sweepIncidents } from '../../lambda/core/use-cases/sweep';
 import { createIngestHandler } from '../../lambda/handlers/ingest';
 import { createTestResources, testClients, type TestAws } from '../helpers/aws';
 import { MINUTE, SECOND, TestClock } from '../helpers/domain';
@@ -204,14 +203,17 @@ describe('ingest handler', () => {
 
     /** What must not depend on delivery order: incidents, their alarms, and their notices. */
     async function outcome(target: DynamoDbIncidentStore, ids: string[], run: string) {
-      const records = (await Promise.all([...new Set(ids)].map((id) => target.incidentRecord(id)))) as IncidentRecord[];
+      const unique = [...new Set(ids)];
+      const records = (await Promise.all(unique.map((id) => target.incidentRecord(id)))) as IncidentRecord[];
+      const alarms = await Promise.all(unique.map((id) => target.incidentAlarms(id)));
       const strip = (key: string) => key.replace(`alarm:${run}-`, 'alarm:');
       return records
-        .map(({ incident, notices }) => ({
+        .map(({ incident, notices }, i) => ({
           market: incident.market,
           status: incident.status,
           severity: incident.severity,
-          keys: Object.fromEntries(Object.entries((incident as Incident).keys).map(([k, v]) => [strip(k), v]).sort()),
+          startedAt: incident.startedAt,
+          keys: Object.fromEntries(alarms[i]!.map((a) => [strip(a.dedupKey), a.status]).sort()),
           notices: notices.map((n) => [n.notice.sequence, n.notice.type, n.notice.market, n.notice.severity, n.status]),
         }))
         .sort((a, b) => String(a.market).localeCompare(String(b.market)));

@@ -4,7 +4,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } 
 import { DynamoDbIncidentStore } from '../../lambda/adapters/dynamodb-store';
 import { SnsNoticePublisher } from '../../lambda/adapters/sns-publisher';
 import type { Notice } from '../../lambda/core/model';
-import { ingestSignal, runCommand } from '../../lambda/core/service';
+import { ingestSignal } from '../../lambda/core/use-cases/ingest-signal';
+import { runCommand } from '../../lambda/core/use-cases/dispatch';
 import { createNotifyHandler } from '../../lambda/handlers/notify';
 import { createRedriveHandler } from '../../lambda/handlers/redrive';
 import type { LocalResources } from '../../local/resources';

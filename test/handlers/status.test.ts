@@ -1,7 +1,8 @@
 import { DynamoDbIncidentStore } from '../../lambda/adapters/dynamodb-store';
 import type { TocsinConfigInput } from '../../lambda/core/config';
-import { recordHeartbeat } from '../../lambda/core/failover-service';
-import { ingestSignal, runCommand } from '../../lambda/core/service';
+import { recordHeartbeat } from '../../lambda/core/use-cases/heartbeat';
+import { ingestSignal } from '../../lambda/core/use-cases/ingest-signal';
+import { runCommand } from '../../lambda/core/use-cases/dispatch';
 import { createStatusHandler, escapeHtml, prefersHtml } from '../../lambda/handlers/status';
 import { createTestResources, testClients, type TestAws } from '../helpers/aws';
 import { alarm, MINUTE, T0, TestClock } from '../helpers/domain';
@@ -85,8 +86,8 @@ describe('status handler on DynamoDB Local', () => {
           { market: 'derivatives', status: 'trading', segments: [] },
         ],
         incidents: [
-          { incidentId: first, status: 'acknowledged', severity: 'major', market: 'equities', summary: HOSTILE, openedAt: iso(T0) },
-          { incidentId: second, status: 'open', severity: 'minor', market: 'equities', summary: 'market data feed late', openedAt: iso(T0 + MINUTE) },
+          { incidentId: first, status: 'acknowledged', severity: 'major', market: 'equities', summary: HOSTILE, openedAt: iso(T0), startedAt: iso(T0) },
+          { incidentId: second, status: 'open', severity: 'minor', market: 'equities', summary: 'market data feed late', openedAt: iso(T0 + MINUTE), startedAt: iso(T0) },
         ],
         groups: [{ group: 'shared-disk', holder: 'unit-1', epoch: 1 }],
         generatedAt: iso(T0 + 3 * MINUTE),
@@ -118,8 +119,11 @@ describe('status handler on DynamoDB Local', () => {
         market: 'equities',
         summary: HOSTILE,
         openedAt: iso(T0),
+        startedAt: iso(T0),
         acknowledgedAt: iso(T0 + 2 * MINUTE),
         acknowledgedBy: 'suzuki',
+        alarms: 1,
+        alarmsFiring: 1,
       });
       expect(body.timeline.map((e: any) => [e.sequence, e.kind, e.actor])).toEqual([
         [1, 'incident-opened', expect.any(String)],
@@ -127,7 +131,7 @@ describe('status handler on DynamoDB Local', () => {
         [3, 'incident-acknowledged', 'suzuki'],
       ]);
       for (const entry of body.timeline) {
-        expect(Object.keys(entry).sort()).toEqual(['actor', 'at', 'kind', 'sequence', 'text']);
+        expect(Object.keys(entry).sort()).toEqual(['actor', 'at', 'entryId', 'kind', 'sequence', 'text']);
         expect(entry.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       }
       expect(body.notices).toEqual([

@@ -1,5 +1,5 @@
 import { DynamoDbIncidentStore } from '../../lambda/adapters/dynamodb-store';
-import { ingestSignal } from '../../lambda/core/service';
+import { ingestSignal } from '../../lambda/core/use-cases/ingest-signal';
 import { createSweepHandler } from '../../lambda/handlers/sweep';
 import { createTestResources, testClients, type TestAws } from '../helpers/aws';
 import { alarm, SECOND, T0, TestClock } from '../helpers/domain';

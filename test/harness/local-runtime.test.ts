@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
@@ -79,7 +79,8 @@ describe('local runtime', () => {
 describe('local runtime: failover over real time', () => {
   it('promotes the standby after the primary stops heartbeating, and fences it', async () => {
     // Prepare: a short lease, so the test takes seconds (heartbeat 1 s, lease 4 s, check 1 s).
-    const file = join(mkdtempSync(join(tmpdir(), 'tocsin-')), 'config.json');
+    const folder = mkdtempSync(join(tmpdir(), 'tocsin-'));
+    const file = join(folder, 'config.json');
     writeFileSync(file, JSON.stringify({ groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'], heartbeatSeconds: 1, leaseDurationSeconds: 4, checkIntervalSeconds: 1 }] }));
     const runtime = await startLocalRuntime({
       prefix: uniquePrefix('fo'),
@@ -118,6 +119,7 @@ describe('local runtime: failover over real time', () => {
       expect(await beat('unit-2', 2)).toEqual({ role: 'primary', epoch: 2, holder: 'unit-2' });
     } finally {
       await runtime.stop();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 });

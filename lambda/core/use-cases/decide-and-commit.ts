@@ -1,11 +1,12 @@
-import type { DecisionContext } from './context';
-import { ConcurrentUpdateError, ContentionError } from './errors';
-import { isNoChange, type Transition } from './model';
-import type { IncidentStore } from './ports';
+import type { DecisionContext } from '../context';
+import { ConcurrentUpdateError, ContentionError } from '../errors';
+import { isNoChange, type IncidentCounts, type Transition } from '../model';
+import type { IncidentStore } from '../ports';
 
 /**
  * Read, decide (pure), commit (one conditional transaction), and on a lost race read again and
- * decide again, a bounded number of times: the loop every use case runs.
+ * decide again, a bounded number of times: the loop every use case runs. A committed
+ * transition's counter changes are applied after it (atomic increments).
  */
 
 export interface UseCaseOptions {
@@ -23,10 +24,12 @@ export interface Outcome {
   readonly transition: Transition;
   /** How many attempts it took (1 unless a race was lost). */
   readonly attempts: number;
+  /** The incident's counters after this transition's changes, when it had any. */
+  readonly counts?: IncidentCounts;
 }
 
-// Full jitter (the AWS Architecture Blog's "Exponential Backoff And Jitter"): an alarm storm's
-// concurrent writers to one incident spread out instead of colliding again in step.
+// Full jitter (the AWS Architecture Blog's "Exponential Backoff And Jitter"): writers that lost
+// a race spread out instead of colliding again in step.
 const defaultPause = (attempt: number) => new Promise<void>((r) => setTimeout(r, Math.random() * Math.min(1000, 5 * 2 ** attempt)));
 
 export async function decideAndCommit(
@@ -41,16 +44,19 @@ export async function decideAndCommit(
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     const transition = await decide(options.context());
     const incidentId = transition.incident?.id ?? transition.incidentId;
-    if (isNoChange(transition)) return { action: transition.action, ...(incidentId ? { incidentId } : {}), transition, attempts: attempt };
+    const outcome = { action: transition.action, ...(incidentId ? { incidentId } : {}), transition, attempts: attempt };
+    if (isNoChange(transition)) return outcome;
     try {
       await store.commit(transition);
-      return { action: transition.action, ...(incidentId ? { incidentId } : {}), transition, attempts: attempt };
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) throw error;
       lastError = error;
       if (attempt < maxAttempts) await pause(attempt);
+      continue;
     }
+    const change = transition.counts;
+    if (!change || (change.alarms === 0 && change.firing === 0)) return outcome;
+    return { ...outcome, counts: await store.addCounts(change.incidentId, { alarms: change.alarms, firing: change.firing }) };
   }
   throw new ContentionError(what, maxAttempts, { cause: lastError });
 }
-

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDbIncidentStore } from '../../lambda/adapters/dynamodb-store';
+import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { suiteEmulators, uniquePrefix } from '../helpers/aws';
+
+/**
+ * The storm through serve mode, as a monitor sees it: 1,000 distinct alarms of one fault POSTed
+ * to `ingestUrl` at once are all accepted (2xx) and become one incident. Before the storm data
+ * model, 960 of them got 503 because every alarm rewrote one growing incident item.
+ */
+describe('serve mode under an alarm storm', () => {
+  let runtime: LocalRuntime;
+  let folder: string;
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'tocsin-storm-'));
+    const configFile = join(folder, 'config.json');
+    writeFileSync(configFile, JSON.stringify({ policy: { groupBy: 'market' } }));
+    runtime = await startLocalRuntime({ prefix: uniquePrefix('storm'), configFile, emulators: suiteEmulators() });
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('answers 1,000 concurrent monitor-event POSTs of distinct alarms of one market all with 2xx, as one incident', async () => {
+    // Prepare
+    const occurredAt = new Date().toISOString();
+    const event = (n: number) => ({
+      dedupKey: `market-data/server-${n}/feed-stalled`,
+      status: 'firing',
+      severity: n % 10 === 0 ? 'critical' : 'major',
+      component: `market-data-${n % 20}`,
+      market: 'equities',
+      summary: `server ${n}: market data feed stalled`,
+      occurredAt,
+    });
+
+    // Act
+    const responses = await Promise.all(
+      Array.from({ length: 1000 }, async (_, n) => {
+        const response = await fetch(runtime.endpoints.ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event(n)) });
+        return { status: response.status, body: (await response.json()) as { incidentId?: string; action?: string; error?: string } };
+      }),
+    );
+
+    // Assess
+    const refused = responses.filter((r) => r.status < 200 || r.status > 299);
+    expect(refused).toEqual([]);
+    const incidents = new Set(responses.map((r) => r.body.incidentId));
+    expect(incidents.size).toBe(1);
+    const store = new DynamoDbIncidentStore({ tableName: runtime.endpoints.tableName });
+    const [incidentId] = [...incidents];
+    expect(await store.incidentAlarms(incidentId!)).toHaveLength(1000);
+    expect((await store.incidentRecord(incidentId!))?.notices.map((n) => n.notice.type)).toEqual(['incident-opened']);
+  });
+});
