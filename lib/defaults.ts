@@ -249,3 +249,31 @@ export function createDeadLetterQueue(scope: Construct, id: string, whatFor: str
   acknowledge(queue, 'AwsSolutions::AwsSolutions-SQS3', whatFor);
   return queue;
 }
+
+/**
+ * What Lambda's stream poller does, as a consumer function's role, with the table's stream;
+ * granted on the stream's ARN only (`table.grantStream(fn, ...TABLE_STREAM_READ_ACTIONS)`).
+ *
+ * Not `dynamodb:ListStreams`, which `DynamoEventSource` (through `Table.grantStreamRead`) would
+ * add on `"*"`, the only resource that action accepts: an event source mapping names its stream
+ * by ARN, so nothing has to list the streams of the account.
+ */
+export const TABLE_STREAM_READ_ACTIONS = [
+  'dynamodb:DescribeStream',
+  'dynamodb:GetShardIterator',
+  'dynamodb:GetRecords',
+] as const;
+
+/**
+ * How old a stream record may get before Lambda stops retrying it and sends its batch's
+ * description to the consumer's on-failure destination. The stream keeps records for 24 hours anyway.
+ */
+export const TABLE_STREAM_MAX_RECORD_AGE = Duration.days(1);
+
+/**
+ * What publishing to a topic encrypted with a customer-managed key needs of that key: SNS
+ * encrypts each message under a data key made on the publisher's behalf. `topic.grantPublish`
+ * would grant `kms:GenerateDataKey*`, whose wildcard also covers the key-pair actions and is a
+ * cdk-nag IAM5 finding; these two are the actions AWS documents for publishers to an encrypted topic.
+ */
+export const TOPIC_PUBLISHER_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'] as const;

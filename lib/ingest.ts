@@ -43,20 +43,23 @@ export const INGEST_STORE_ACCESS: StoreAccess = {
 };
 
 /**
- * Lambda's retries of an asynchronous invocation (EventBridge, SNS) and EventBridge's retries of
- * a failed delivery. Replays are harmless (ingest is idempotent), so retrying is only a matter of
- * time; two retries ride out a throttle or a lost transaction race without delaying a real
- * failure's arrival in the dead-letter queue by more than a few minutes.
- */
-/**
  * The sweep reads open incidents through the index, recounts each one's alarms (Query on the
- * base table), re-reads and writes the ones it settles, and repairs counters (UpdateItem).
+ * base table), re-reads (GetItem) and writes (PutItem, alone or in a TransactWriteItems) the ones
+ * it settles, and repairs counters (UpdateItem). An overdue escalation it runs is the same GetItem
+ * and PutItems as `escalate`'s (`ESCALATE_STORE_ACCESS` in `paging.ts`): its page and next timer
+ * are items in the table, which the `pages` function relays from the stream.
  */
 export const SWEEP_STORE_ACCESS: StoreAccess = {
   tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   indexActions: { gsi1: ['dynamodb:Query'] },
 };
 
+/**
+ * Lambda's retries of an asynchronous invocation (EventBridge, SNS) and EventBridge's retries of
+ * a failed delivery. Replays are harmless (ingest is idempotent), so retrying is only a matter of
+ * time; two retries ride out a throttle or a lost transaction race without delaying a real
+ * failure's arrival in the dead-letter queue by more than a few minutes.
+ */
 const RETRY_ATTEMPTS = 2;
 
 /**

@@ -12,7 +12,16 @@ import { Construct } from 'constructs';
 import { ENV } from '../lambda/adapters/environment';
 import { METRIC } from '../lambda/adapters/observability';
 import { OUTBOX_STREAM_FILTER, OUTBOX_STREAM_SETTINGS, TOPICS } from '../lambda/adapters/table-schema';
-import { ANY_IN_A_PERIOD, createDeadLetterQueue, createFunction, scheduleEveryMinute, tocsinMetric } from './defaults';
+import {
+  ANY_IN_A_PERIOD,
+  createDeadLetterQueue,
+  createFunction,
+  scheduleEveryMinute,
+  TABLE_STREAM_MAX_RECORD_AGE,
+  TABLE_STREAM_READ_ACTIONS,
+  tocsinMetric,
+  TOPIC_PUBLISHER_KEY_ACTIONS,
+} from './defaults';
 import type { OpsAlerts } from './ops-alerts';
 import { grantStoreAccess, type StoreAccess } from './store-access';
 
@@ -28,47 +37,19 @@ export interface NoticesProps {
   readonly opsAlerts: OpsAlerts;
 }
 
-/**
- * What `notify` does with the store: a consistent BatchGetItem of the outbox items (which of the
- * batch's notices were already sent) and an UpdateItem per notice published (mark it sent).
- */
 /** The redrive finds pending notices through the index, then checks and marks them like notify. */
 export const REDRIVE_STORE_ACCESS: StoreAccess = {
   tableActions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
   indexActions: { gsi1: ['dynamodb:Query'] },
 };
 
+/**
+ * What `notify` does with the store: a consistent BatchGetItem of the outbox items (which of the
+ * batch's notices were already sent) and an UpdateItem per notice published (mark it sent).
+ */
 export const NOTIFY_STORE_ACCESS: StoreAccess = {
   tableActions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
 };
-
-/**
- * What Lambda's stream poller does, as the function's role, with the table's stream; granted on
- * the stream's ARN only.
- *
- * Not `dynamodb:ListStreams`, which `DynamoEventSource` (through `Table.grantStreamRead`) would
- * add on `"*"`, the only resource that action accepts: the event source mapping names its stream
- * by ARN, so nothing has to list the streams of the account.
- */
-export const OUTBOX_STREAM_READ_ACTIONS = [
-  'dynamodb:DescribeStream',
-  'dynamodb:GetShardIterator',
-  'dynamodb:GetRecords',
-] as const;
-
-/**
- * What publishing to the notices topic needs of its key: SNS encrypts each message under a data
- * key made on the publisher's behalf. `topic.grantPublish` would grant `kms:GenerateDataKey*`,
- * whose wildcard also covers the key-pair actions and is a cdk-nag IAM5 finding; these two are
- * the actions AWS documents for publishers to an encrypted topic.
- */
-export const NOTICE_TOPIC_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'] as const;
-
-/**
- * How old a stream record may get before Lambda stops retrying it and sends its batch's
- * description to the dead-letter queue. The stream keeps records for 24 hours anyway.
- */
-export const OUTBOX_MAX_RECORD_AGE = Duration.days(1);
 
 /**
  * Iterator age (how long the newest record of a batch waited in the stream) above which the
@@ -88,7 +69,7 @@ export const NOTICE_LATENESS_THRESHOLD = Duration.seconds(60);
  * in batches of up to ten (one SNS PublishBatch). It answers with the records it could not
  * publish (partial batch responses), so only those are retried, and a failing batch is halved
  * until the failing record stands alone. A record still failing after
- * `OUTBOX_STREAM_SETTINGS.retryAttempts` retries, or older than {@link OUTBOX_MAX_RECORD_AGE},
+ * `OUTBOX_STREAM_SETTINGS.retryAttempts` retries, or older than {@link TABLE_STREAM_MAX_RECORD_AGE},
  * is described in the dead-letter queue (shard and sequence numbers, not the notice); its notice
  * stays pending in the table (`OUTBOX#PENDING` on `gsi1`), so it can be published again.
  *
@@ -146,7 +127,7 @@ export class Notices extends Construct {
     });
 
     // A mapping of our own rather than DynamoEventSource: the same properties, but without the
-    // `dynamodb:ListStreams` on "*" that its grant adds (see OUTBOX_STREAM_READ_ACTIONS).
+    // `dynamodb:ListStreams` on "*" that its grant adds (see TABLE_STREAM_READ_ACTIONS).
     this.eventSourceMapping = this.function.addEventSourceMapping('OutboxStream', {
       eventSourceArn: streamArn,
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
@@ -154,15 +135,15 @@ export class Notices extends Construct {
       retryAttempts: OUTBOX_STREAM_SETTINGS.retryAttempts,
       bisectBatchOnError: OUTBOX_STREAM_SETTINGS.bisectBatchOnError,
       reportBatchItemFailures: true,
-      maxRecordAge: OUTBOX_MAX_RECORD_AGE,
+      maxRecordAge: TABLE_STREAM_MAX_RECORD_AGE,
       filters: [lambda.FilterCriteria.filter(OUTBOX_STREAM_FILTER)],
       // Grants the function's role sqs:SendMessage on the queue: Lambda sends as the function.
       onFailure: new SqsDlq(this.deadLetterQueue),
     });
-    table.grantStream(this.function, ...OUTBOX_STREAM_READ_ACTIONS);
+    table.grantStream(this.function, ...TABLE_STREAM_READ_ACTIONS);
     // BatchGetItem and UpdateItem on the table, and the table key (which also decrypts the stream).
     grantStoreAccess(this.function, table, NOTIFY_STORE_ACCESS);
-    this.topic.grants.actions(this.function, ['sns:Publish'], { keyActions: [...NOTICE_TOPIC_KEY_ACTIONS] });
+    this.topic.grants.actions(this.function, ['sns:Publish'], { keyActions: [...TOPIC_PUBLISHER_KEY_ACTIONS] });
 
     this.redriveFunction = createFunction(this, 'RedriveFunction', {
       entry: join(__dirname, '..', 'lambda', 'handlers', 'redrive.ts'),
@@ -171,7 +152,7 @@ export class Notices extends Construct {
       timeout: Duration.seconds(50),
     });
     grantStoreAccess(this.redriveFunction, table, REDRIVE_STORE_ACCESS);
-    this.topic.grants.actions(this.redriveFunction, ['sns:Publish'], { keyActions: [...NOTICE_TOPIC_KEY_ACTIONS] });
+    this.topic.grants.actions(this.redriveFunction, ['sns:Publish'], { keyActions: [...TOPIC_PUBLISHER_KEY_ACTIONS] });
     scheduleEveryMinute(this, 'RedriveSchedule', this.redriveFunction, 'Runs the Tocsin outbox redrive every minute');
 
     const oneMinute = Duration.minutes(1);

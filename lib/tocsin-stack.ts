@@ -6,6 +6,7 @@ import { Ingest } from './ingest';
 import { Notices } from './notices';
 import { Operations } from './operations';
 import { OpsAlerts } from './ops-alerts';
+import { Paging } from './paging';
 import { StatusPage } from './status-page';
 import { Store } from './store';
 
@@ -22,7 +23,8 @@ export interface TocsinStackProps extends StackProps {
 
 /**
  * The whole Tocsin backend in one stack: the incident store, the participant notices topic and
- * the function publishing the store's outbox to it, the operations alerts topic, alarm ingestion,
+ * the function publishing the store's outbox to it, the operator pages topic with the escalation
+ * queue and functions, the operations alerts topic, alarm ingestion,
  * operator commands, standby promotion for the configured failover groups, and the status page.
  *
  * @throws ConfigError at synth time when `config` is invalid, naming the field, e.g.
@@ -36,6 +38,8 @@ export class TocsinStack extends Stack {
   public readonly store: Store;
   /** Notices out: the participant notices topic and `notify`, fed by the table's stream. */
   public readonly notices: Notices;
+  /** Pages out: the operator pages topic, `pages` (fed by the table's stream) and the escalation queue with `escalate`. */
+  public readonly paging: Paging;
   public readonly opsAlerts: OpsAlerts;
   /** Alarms in: the EventBridge rule, the alarms topic and the monitor-event Function URL. */
   public readonly ingest: Ingest;
@@ -60,6 +64,9 @@ export class TocsinStack extends Stack {
     this.opsAlerts = new OpsAlerts(this, 'OpsAlerts');
     this.notices = new Notices(this, 'Notices', { table: this.store.table, opsAlerts: this.opsAlerts });
     const storeUsers = { table: this.store.table, config: this.config, opsAlerts: this.opsAlerts };
+    // The table's stream has exactly two readers, notify and pages: two concurrent readers per
+    // shard is what a DynamoDB stream serves without throttling, so no other construct may add one.
+    this.paging = new Paging(this, 'Paging', storeUsers);
     this.ingest = new Ingest(this, 'Ingest', storeUsers);
     this.operations = new Operations(this, 'Operations', storeUsers);
     this.failover = new Failover(this, 'Failover', storeUsers);
@@ -72,6 +79,10 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, 'NoticeTopicArn', {
       description: 'SNS topic participants subscribe to for notices',
       value: this.notices.topic.topicArn,
+    });
+    new CfnOutput(this, 'PageTopicArn', {
+      description: 'SNS topic operators subscribe to for tocsin.page/v1 pages (every incident, by escalation stage)',
+      value: this.paging.topic.topicArn,
     });
     new CfnOutput(this, 'OpsTopicArn', {
       description: "SNS topic receiving alarms about Tocsin's own failures",

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDbIncidentStore } from '../lambda/adapters/dynamodb-store';
 import type { TocsinConfigInput } from '../lambda/core/config';
-import type { Notice, TimelineEntry } from '../lambda/core/model';
+import type { Notice, Page, TimelineEntry } from '../lambda/core/model';
 import { startLocalRuntime, type LocalRuntime, type RunningEmulators } from './runtime';
 
 /**
@@ -40,8 +40,10 @@ export interface ReplayResult {
   readonly scenario: Scenario;
   readonly incidents: { id: string; summary: string; severity: string; timeline: TimelineEntry[] }[];
   readonly participants: ReplayParticipant[];
+  /** What the on-call operator's pager received (the pages topic, filtered on stage `on-call`). */
+  readonly pages: Page[];
   /** Simulated times (epoch ms) of the moments the 2020 report measured. */
-  readonly moments: { fault: number; detected?: number; participantsTold?: number; haltAnnounced?: number; failover?: number; readinessAlarm?: number; resumed?: number };
+  readonly moments: { fault: number; detected?: number; operatorsPaged?: number; participantsTold?: number; haltAnnounced?: number; failover?: number; readinessAlarm?: number; resumed?: number };
   readonly promotedTo?: string;
 }
 
@@ -52,7 +54,8 @@ const FAULT = Date.parse('2020-10-01T07:04:00+09:00');
 export const REPLAY_CONFIG: TocsinConfigInput = {
   markets: [{ id: 'equities', segments: ['first', 'second', 'mothers', 'jasdaq'] }],
   components: [
-    { id: 'shared-disk', market: 'equities', critical: true },
+    // The shared disk is a market fact: participants hear of its failures; the servers' own alarms reach operators only.
+    { id: 'shared-disk', market: 'equities', critical: true, participantFacing: true },
     { id: 'market-data', market: 'equities' },
     { id: 'surveillance', market: 'equities' },
   ],
@@ -124,6 +127,17 @@ export async function replay(options: ReplayOptions = {}): Promise<ReplayResult>
         return { ...p, url: QueueUrl!, received: [] as Notice[] };
       }),
     );
+    // The on-call operator's pager: a queue on the pages topic, filtered on the stage.
+    const { QueueUrl: pagerUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${runtime.endpoints.tableName}-on-call` }));
+    const { Attributes: pagerAttributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: pagerUrl, AttributeNames: ['QueueArn'] }));
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: runtime.endpoints.pageTopicArn,
+        Protocol: 'sqs',
+        Endpoint: pagerAttributes!.QueueArn!,
+        Attributes: { FilterPolicy: JSON.stringify({ stage: ['on-call'] }), FilterPolicyScope: 'MessageAttributes' },
+      }),
+    );
     sns.destroy();
     const post = async (url: string, body: unknown) => {
       const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -187,8 +201,18 @@ export async function replay(options: ReplayOptions = {}): Promise<ReplayResult>
     await advance(45_000);
     const open = await new DynamoDbIncidentStore({ tableName: runtime.endpoints.tableName }).openIncidents();
     const incident = open.find((i) => i.market === 'equities' && !i.groupKey.startsWith('manual:'));
-    if (incident) await post(runtime.endpoints.operateUrl, { command: 'ack', incidentId: incident.id, as: 'ops-tanaka' });
-    await advance(30_000);
+    if (incident) {
+      await post(runtime.endpoints.operateUrl, { command: 'ack', incidentId: incident.id, as: 'ops-tanaka' });
+      // What participants are told beyond the facts the alarms carried (TSE's 第N報).
+      await advance(15_000);
+      await post(runtime.endpoints.operateUrl, {
+        command: 'announce',
+        incidentId: incident.id,
+        as: 'ops-tanaka',
+        note: 'A hardware failure affects the equities trading system. Next update by 07:30.',
+      });
+    }
+    await advance(15_000);
     const halt = await post(runtime.endpoints.operateUrl, {
       command: 'declare-halt',
       ...(incident ? { incidentId: incident.id } : {}),
@@ -207,37 +231,42 @@ export async function replay(options: ReplayOptions = {}): Promise<ReplayResult>
     progress(`${hhmm(clock.now())} ${resumed.ok ? 'trading resumed' : `resume refused (${resumed.error})`}`);
 
     await runtime.drainNotices(20_000);
-    for (const q of queues) q.received.push(...(await drain(sqs, q.url)));
-    return await summarize(runtime, scenario, queues, detected, promotedTo);
+    for (const q of queues) q.received.push(...(await drain<Notice>(sqs, q.url)));
+    const pages = (await drain<Page>(sqs, pagerUrl!)).sort((a, b) => a.issuedAt.localeCompare(b.issuedAt));
+    return await summarize(runtime, scenario, queues, pages, detected, promotedTo);
   } finally {
     sqs.destroy();
     await runtime.stop();
   }
 }
 
-async function drain(sqs: SQSClient, queueUrl: string): Promise<Notice[]> {
-  const notices: Notice[] = [];
+/** Every message delivered to a queue (SNS envelopes unwrapped); notices in issue and sequence order. */
+async function drain<T extends { issuedAt: string }>(sqs: SQSClient, queueUrl: string): Promise<T[]> {
+  const messages: T[] = [];
   for (;;) {
     const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     if (!Messages?.length) break;
     for (const m of Messages) {
-      notices.push(JSON.parse(JSON.parse(m.Body!).Message) as Notice);
+      messages.push(JSON.parse(JSON.parse(m.Body!).Message) as T);
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
     }
   }
-  return notices.sort((a, b) => a.issuedAt.localeCompare(b.issuedAt) || a.sequence - b.sequence);
+  return messages.sort((a, b) => a.issuedAt.localeCompare(b.issuedAt) || Number((a as { sequence?: number }).sequence ?? 0) - Number((b as { sequence?: number }).sequence ?? 0));
 }
 
 async function summarize(
   runtime: LocalRuntime,
   scenario: Scenario,
   queues: ReplayParticipant[],
+  pages: Page[],
   detected: number | undefined,
   promotedTo: string | undefined,
 ): Promise<ReplayResult> {
   const store = new DynamoDbIncidentStore({ tableName: runtime.endpoints.tableName });
   const ids = new Set<string>();
   for (const q of queues) for (const n of q.received) ids.add(n.incidentId);
+  // Operators hear of every incident, participants only of market facts: both lists name incidents.
+  for (const p of pages) ids.add(p.incidentId);
   const records = (await Promise.all([...ids].map((id) => store.incidentRecord(id)))).filter((r) => r !== undefined);
   const all = queues.flatMap((q) => q.received);
   const first = (type?: string) => all.filter((n) => !type || n.type === type).map((n) => Date.parse(n.issuedAt)).sort((a, b) => a - b)[0];
@@ -247,9 +276,11 @@ async function summarize(
     scenario,
     incidents: records.map((r) => ({ id: r.incident.id, summary: r.incident.summary, severity: r.incident.severity, timeline: [...r.timeline] })),
     participants: queues.map((q) => ({ name: q.name, ...(q.filterPolicy ? { filterPolicy: q.filterPolicy } : {}), received: q.received })),
+    pages,
     moments: {
       fault: FAULT,
       ...(detected !== undefined ? { detected } : {}),
+      ...(pages.some((p) => p.type === 'opened' && Date.parse(p.issuedAt) >= FAULT) ? { operatorsPaged: Math.min(...pages.filter((p) => p.type === 'opened' && Date.parse(p.issuedAt) >= FAULT).map((p) => Date.parse(p.issuedAt))) } : {}),
       ...(first() !== undefined ? { participantsTold: first()! } : {}),
       ...(first('halt') !== undefined ? { haltAnnounced: first('halt')! } : {}),
       ...(failoverEntry ? { failover: failoverEntry.at } : {}),
@@ -276,12 +307,19 @@ export function report(result: ReplayResult): string {
   lines.push(`Tocsin replay: ${result.scenario === 'tse-2020' ? 'TSE, 1 October 2020' : 'TSE 2020, with a standby that was never ready'}`);
   lines.push('');
   lines.push('Timeline (Tokyo time)');
-  const entries = result.incidents.flatMap((i) => i.timeline.map((e) => ({ ...e, incident: i.id }))).sort((a, b) => a.at - b.at || a.entryId.localeCompare(b.entryId));
+  // The timeline, with what the on-call pager received woven in.
+  const paged = result.pages.map((p) => ({ at: Date.parse(p.issuedAt), entryId: `~page-${p.pageId}`, kind: `page: ${p.type}`, actor: `pager ${p.stage}`, text: p.summary, incident: p.incidentId }));
+  // Within one simulated second: the opening first, then what was paged, then the rest in entry order.
+  const rank = (kind: string) => (kind === 'incident-opened' ? 0 : kind.startsWith('page:') ? 1 : 2);
+  const entries = [...result.incidents.flatMap((i) => i.timeline.map((e) => ({ ...e, incident: i.id }))), ...paged].sort(
+    (a, b) => a.at - b.at || rank(a.kind) - rank(b.kind) || a.entryId.localeCompare(b.entryId),
+  );
   for (const e of entries) lines.push(`  ${hhmm(e.at)}  ${e.kind.padEnd(22)} ${e.actor.replace(/^alarm:arrowhead\//, 'alarm ').replace(/^alarm:arn:aws:cloudwatch:[^:]+:\d+:alarm:/, 'cloudwatch ').padEnd(24).slice(0, 24)} ${e.text.slice(0, 90)}`);
   lines.push('');
   lines.push('                        2020 (real)        Tocsin (this run)');
   lines.push(`  fault                 07:04              ${hhmm(result.moments.fault)}`);
   lines.push(`  detected              07:04              ${since(result.moments.detected)}`);
+  lines.push(`  on-call paged         07:04 (alarms)     ${since(result.moments.operatorsPaged)}`);
   lines.push(`  failover              never              ${result.scenario === 'no-standby' ? `refused: no ready standby (readiness alarm at ${result.moments.readinessAlarm ? hhmm(result.moments.readinessAlarm) : '?'}, before the fault)` : since(result.moments.failover)}`);
   lines.push(`  participants told     08:01 (+57 min)    ${since(result.moments.participantsTold)}`);
   lines.push(`  halt announced        08:36 (+92 min)    ${since(result.moments.haltAnnounced)}`);
@@ -295,6 +333,9 @@ export function report(result: ReplayResult): string {
     lines.push(`  ${p.name} ${p.filterPolicy ? JSON.stringify(p.filterPolicy) : '(everything)'}`);
     for (const n of p.received) lines.push(`    #${n.sequence} ${n.type.padEnd(17)} ${hhmm(Date.parse(n.issuedAt))}  ${n.summary.slice(0, 80)}`);
   }
+  lines.push('');
+  lines.push('What the on-call operator was paged (every incident, internal ones too)');
+  for (const p of result.pages) lines.push(`    ${p.type.padEnd(15)} ${hhmm(Date.parse(p.issuedAt))}  ${p.severity.padEnd(8)} ${p.announced ? 'announced ' : 'internal  '} ${p.summary.slice(0, 70)}`);
   return lines.join('\n');
 }
 

@@ -82,6 +82,7 @@ export interface LocalResources {
   readonly tableName: string;
   readonly streamArn: string;
   readonly noticeTopicArn: string;
+  readonly pageTopicArn: string;
   readonly opsTopicArn: string;
 }
 
@@ -91,7 +92,7 @@ export async function createLocalResources(prefix: string, clients?: { dynamodb?
   const sns = clients?.sns ?? new SNSClient({});
   try {
     const [table, topics] = await Promise.all([ensureTable(dynamodb, `${prefix}-state`), ensureTopics(sns, prefix)]);
-    return { tableName: table.tableName, streamArn: table.streamArn, noticeTopicArn: topics.notices, opsTopicArn: topics.ops };
+    return { tableName: table.tableName, streamArn: table.streamArn, noticeTopicArn: topics.notices, pageTopicArn: topics.pages, opsTopicArn: topics.ops };
   } finally {
     if (!clients?.dynamodb) dynamodb.destroy();
     if (!clients?.sns) sns.destroy();

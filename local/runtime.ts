@@ -1,19 +1,26 @@
 import { readFile } from 'node:fs/promises';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ENV } from '../lambda/adapters/environment';
+import { SnsPagePublisher } from '../lambda/adapters/sns-page-publisher';
 import { SnsNoticePublisher } from '../lambda/adapters/sns-publisher';
+import { SqsEscalationQueue } from '../lambda/adapters/sqs-escalation-queue';
+import { PAGE_STREAM_FILTER } from '../lambda/adapters/table-schema';
 import { environmentStore, systemContext } from '../lambda/adapters/wiring';
 import { parseConfigJson, type TocsinConfig } from '../lambda/core/config';
+import type { EscalationQueue } from '../lambda/core/ports';
 import { Promoter } from '../lambda/core/use-cases/promoter';
+import { createEscalateHandler } from '../lambda/handlers/escalate';
 import { createHeartbeatHandler } from '../lambda/handlers/heartbeat';
 import { createIngestHandler } from '../lambda/handlers/ingest';
 import { createNotifyHandler } from '../lambda/handlers/notify';
 import { createOperateHandler } from '../lambda/handlers/operate';
+import { createPagesHandler } from '../lambda/handlers/pages';
 import { createRedriveHandler } from '../lambda/handlers/redrive';
 import { createStatusHandler } from '../lambda/handlers/status';
 import { createSweepHandler } from '../lambda/handlers/sweep';
 import { startFunctionUrl, type FunctionUrlHandler, type FunctionUrlServer } from './function-url';
 import { createLocalResources, type LocalResources } from './resources';
+import { QueuePoller } from './queue-poller';
 import { StreamPoller } from './stream-poller';
 
 /**
@@ -41,6 +48,8 @@ export interface LocalEndpoints {
   readonly sqsEndpoint: string;
   readonly tableName: string;
   readonly noticeTopicArn: string;
+  /** The operators' pages topic (`tocsin.page/v1`): subscribe a queue, filtered on `stage`, to be paged. */
+  readonly pageTopicArn: string;
   readonly region: string;
 }
 
@@ -134,6 +143,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...process.env,
       [ENV.tableName]: resources.tableName,
       [ENV.noticeTopicArn]: resources.noticeTopicArn,
+      [ENV.pageTopicArn]: resources.pageTopicArn,
       [ENV.opsTopicArn]: resources.opsTopicArn,
       [ENV.config]: JSON.stringify(config),
     };
@@ -143,6 +153,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
     const { QueueUrl: notifyDeadLetterQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-notify-dlq` }));
+    const { QueueUrl: pagesDeadLetterQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-pages-dlq` }));
+    // Escalation timers wait out their delay here; a failed one is visible again after 5 s.
+    const { QueueUrl: escalationQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-escalation`, Attributes: { VisibilityTimeout: '5' } }));
+    const { Attributes: escalationAttributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: escalationQueueUrl, AttributeNames: ['QueueArn'] }));
     sqs.destroy();
 
     const serve = async (handler: FunctionUrlHandler, offset: number): Promise<FunctionUrlServer> => {
@@ -175,6 +189,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     poller.start();
     closers.push(() => poller.stop());
 
+    // Operators' outbox: pages to the pages topic, escalation timers to the delayed queue, and
+    // that queue to the escalate function, as the event source mappings do in AWS. With an
+    // accelerated clock, delays shrink by the same factor.
+    const sqsQueue = new SqsEscalationQueue(escalationQueueUrl!);
+    const escalationQueue: EscalationQueue = speed === 1 ? sqsQueue : { schedule: (timer, delaySeconds) => sqsQueue.schedule(timer, delaySeconds / speed) };
+    const pagesPoller = new StreamPoller({
+      streamArn: resources.streamArn,
+      handler: createPagesHandler({ publisher: new SnsPagePublisher(resources.pageTopicArn), queue: escalationQueue, ...(options.clock ? { now: options.clock } : {}) }),
+      filter: PAGE_STREAM_FILTER,
+      onFailureQueueUrl: pagesDeadLetterQueueUrl!,
+      pollIntervalMs: 50,
+      log,
+    });
+    pagesPoller.start();
+    closers.push(() => pagesPoller.stop());
+    const escalations = new QueuePoller({
+      queueUrl: escalationQueueUrl!,
+      queueArn: escalationAttributes?.QueueArn ?? 'arn:aws:sqs:local:000000000000:escalation',
+      handler: createEscalateHandler({ store, queue: escalationQueue, context }),
+      log,
+    });
+    escalations.start();
+    closers.push(() => escalations.stop());
+
     // In AWS a promoter runs per scheduled minute; locally one promoter watches for as long as
     // the runtime runs, checking as often as the most demanding group asks.
     const promoter = new Promoter(store, { context });
@@ -195,6 +233,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         sqsEndpoint: emulators.sns.endpoint,
         tableName: resources.tableName,
         noticeTopicArn: resources.noticeTopicArn,
+        pageTopicArn: resources.pageTopicArn,
         region: emulators.region,
       },
       resources,
@@ -202,7 +241,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       notifyDeadLetterQueueUrl: notifyDeadLetterQueueUrl!,
       javaPid: emulators.dynamodb.pid,
       checkLeases: () => promoter.checkAll(),
-      drainNotices: (timeoutMs?: number) => poller.drain(timeoutMs),
+      drainNotices: async (timeoutMs?: number) => {
+        await Promise.all([poller.drain(timeoutMs), pagesPoller.drain(timeoutMs)]);
+      },
       stop,
     };
   } catch (error) {

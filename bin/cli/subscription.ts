@@ -1,4 +1,4 @@
-import { NOTICE_TYPES } from '../../lambda/core/model';
+import { NOTICE_TYPES, PAGE_TYPES } from '../../lambda/core/model';
 import { SEVERITIES } from '../../lambda/core/signal';
 import { ID_MAX_LENGTH, ID_PATTERN } from '../../lambda/core/validation';
 import { OptionError } from './errors';
@@ -10,7 +10,7 @@ import { OptionError } from './errors';
  */
 
 /** The protocols a participant can subscribe with. */
-export const PROTOCOLS = ['sqs', 'https', 'http', 'email', 'email-json', 'lambda'] as const;
+export const PROTOCOLS = ['sqs', 'https', 'http', 'email', 'email-json', 'lambda', 'sms'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 /** SNS allows raw message delivery (no SNS envelope) only for these. */
@@ -26,6 +26,7 @@ export interface NoticeFilterPolicy {
   market?: string[];
   severity?: string[];
   incidentId?: string[];
+  stage?: string[];
 }
 
 /** What the user asked for, as parsed from the command line (lists already split at commas). */
@@ -36,6 +37,10 @@ export interface SubscriptionRequest {
   readonly markets?: readonly string[];
   readonly severities?: readonly string[];
   readonly incidents?: readonly string[];
+  /** Subscribe to the operators' pages topic instead of the participants' notices topic. */
+  readonly pages?: boolean;
+  /** Escalation stages (pages only), e.g. `on-call`. */
+  readonly stages?: readonly string[];
   readonly raw?: boolean;
 }
 
@@ -71,12 +76,20 @@ export function planSubscription(request: SubscriptionRequest): SubscriptionPlan
   return { protocol, endpoint, filterPolicy, rawMessageDelivery, attributes };
 }
 
-/** The filter options, in order: attribute name, option, and the check for one value. */
-const FILTERS = [
+/** The filter options of notices, in order: attribute name, option, and the check for one value. */
+const NOTICE_FILTERS = [
   { key: 'type', option: '--types', field: 'types', check: oneOf(NOTICE_TYPES, 'a notice type') },
   { key: 'market', option: '--markets', field: 'markets', check: marketId },
   { key: 'severity', option: '--severities', field: 'severities', check: oneOf(SEVERITIES, 'a severity') },
   { key: 'incidentId', option: '--incident', field: 'incidents', check: incidentId },
+] as const;
+
+/** The filter options of pages (attributes type, stage, severity, component, market). */
+const PAGE_FILTERS = [
+  { key: 'type', option: '--types', field: 'types', check: oneOf(PAGE_TYPES, 'a page type') },
+  { key: 'stage', option: '--stage', field: 'stages', check: marketId },
+  { key: 'market', option: '--markets', field: 'markets', check: marketId },
+  { key: 'severity', option: '--severities', field: 'severities', check: oneOf(SEVERITIES, 'a severity') },
 ] as const;
 
 /**
@@ -84,10 +97,15 @@ const FILTERS = [
  * none is. Values are de-duplicated, order kept.
  * @throws OptionError for a bad value or a policy over SNS's limits.
  */
-export function noticeFilterPolicy(request: Pick<SubscriptionRequest, 'types' | 'markets' | 'severities' | 'incidents'>): NoticeFilterPolicy | undefined {
+export function noticeFilterPolicy(request: Pick<SubscriptionRequest, 'types' | 'markets' | 'severities' | 'incidents' | 'pages' | 'stages'>): NoticeFilterPolicy | undefined {
+  if (!request.pages && request.stages !== undefined) throw new OptionError('--stage', 'filters pages: use it with --pages');
+  if (request.pages && request.incidents !== undefined) {
+    throw new OptionError('--incident', 'pages carry no incidentId attribute: filter pages on --stage, --types, --markets or --severities');
+  }
   const policy: NoticeFilterPolicy = {};
   const given: string[] = [];
-  for (const { key, option, field, check } of FILTERS) {
+  const filters: ReadonlyArray<(typeof NOTICE_FILTERS)[number] | (typeof PAGE_FILTERS)[number]> = request.pages ? PAGE_FILTERS : NOTICE_FILTERS;
+  for (const { key, option, field, check } of filters) {
     const values = request[field];
     if (values === undefined) continue;
     if (values.length === 0) throw new OptionError(option, 'needs at least one value');
@@ -163,6 +181,10 @@ export function checkEndpoint(protocol: Protocol, endpoint: string): string {
     case 'email':
     case 'email-json':
       if (!EMAIL_ADDRESS.test(value)) fail('an email address');
+      return value;
+    case 'sms':
+      // SNS takes E.164: a plus, the country code, the number, no spaces.
+      if (!/^\+[1-9]\d{6,14}$/.test(value)) fail('a phone number in E.164 form (e.g. +819012345678)');
       return value;
   }
 }

@@ -25,7 +25,7 @@ import {
 } from '../core/model';
 import type { LeaseState, NodeState } from '../core/lease';
 import type { OutboxStore } from '../core/outbox';
-import type { IncidentRecord, IncidentStore, StoredNotice } from '../core/ports';
+import type { IncidentRecord, IncidentStore, LeaseGroupView, StoredNotice } from '../core/ports';
 
 /**
  * Tocsin's state in one DynamoDB table (keys in `table-schema.ts`). The layout is known here
@@ -40,9 +40,12 @@ import type { IncidentRecord, IncidentStore, StoredNotice } from '../core/ports'
  * | `INCIDENT#<id>`    | `ALARM#<dedupKey>`     | the alarm as its incident lists it                 | its state changes |
  * | `INCIDENT#<id>`    | `TIMELINE#<time>#<tag>`| one timeline entry, time-ordered                   | once |
  * | `INCIDENT#<id>`    | `NOTICE#<nnnnnn>`      | one outbox notice (the stream feeds notify)        | once; gsi1 `OUTBOX#PENDING` until sent |
+ * | `INCIDENT#<id>`    | `PAGE#<nnnnnn>`        | one operator page (the stream feeds `pages`)       | once |
+ * | `INCIDENT#<id>`    | `TIMER#<step>#<at>`    | an escalation timer (the stream feeds `pages`, which delays it on SQS) | once |
  * | `MARKET#<id>`      | `STATE`                | the market's state                                 | it changes |
  * | `LEASE#<group>`    | `LEASE`                | the failover lease (holder, epoch, version)        | every holder heartbeat |
  * | `LEASE#<group>`    | `NODE#<id>`            | a node's readiness, from its heartbeats            | every standby heartbeat |
+ * | `LEASE#<group>`    | `SEEN`                 | when a promoter first saw the group (startup grace) | once |
  *
  * Every state item carries `version`; a transition is one TransactWriteItems in which each state
  * Put is conditional on the version read, and each timeline entry and notice on not existing.
@@ -221,8 +224,8 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
     }
   }
 
-  /** A group's lease and its nodes' readiness records, in one strongly consistent query. */
-  public async readLeaseGroup(group: string): Promise<{ lease?: LeaseState; nodes: NodeState[] }> {
+  /** A group's lease, its nodes' readiness records and when it was first seen, in one strongly consistent query. */
+  public async readLeaseGroup(group: string): Promise<LeaseGroupView> {
     const items = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
@@ -230,10 +233,27 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
       ConsistentRead: true,
     });
     const lease = items.find((i) => i.sk === 'LEASE');
+    const seen = items.find((i) => i.sk === 'SEEN');
     return {
       ...(lease ? { lease: fromItem<LeaseState>(lease) } : {}),
       nodes: items.filter((i) => String(i.sk).startsWith('NODE#')).map((i) => fromItem<NodeState>(i)),
+      ...(seen ? { firstSeenAt: Number(seen.firstSeenAt) } : {}),
     };
+  }
+
+  public async markGroupSeen(group: string, at: number): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: leaseKey(group).pk, sk: 'SEEN', entity: 'group-seen', group, firstSeenAt: at },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      // Another promoter saw it first: its time stands.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   public async readIncident(incidentId: string): Promise<Incident | undefined> {
@@ -365,6 +385,13 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
     }
     for (const entry of transition.timeline) {
       writes.push(this.fresh({ pk: incidentPk(entry.incidentId), sk: `${TIMELINE}${entry.entryId}`, entity: 'timeline', ...entry }));
+    }
+    for (const page of transition.pages ?? []) {
+      writes.push(this.fresh({ pk: incidentPk(page.incidentId), sk: `PAGE#${page.pageId.slice(page.pageId.lastIndexOf('-p') + 2).padStart(6, '0')}`, entity: 'page', pageId: page.pageId, page }));
+    }
+    for (const timer of transition.timers ?? []) {
+      // One timer per step and time: a replayed transition cannot schedule it twice.
+      writes.push(this.fresh({ pk: incidentPk(timer.incidentId), sk: `TIMER#${String(timer.step).padStart(4, '0')}#${timer.at}`, entity: 'timer', timer }));
     }
     for (const notice of transition.notices) {
       writes.push(

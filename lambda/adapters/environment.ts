@@ -7,6 +7,10 @@ export const ENV = {
   tableName: 'TABLE_NAME',
   /** ARN of the SNS topic that carries participant notices. */
   noticeTopicArn: 'NOTICE_TOPIC_ARN',
+  /** ARN of the SNS topic that carries `tocsin.page/v1` pages to operators. */
+  pageTopicArn: 'PAGE_TOPIC_ARN',
+  /** URL of the SQS queue whose per-message delays time escalations. */
+  escalationQueueUrl: 'ESCALATION_QUEUE_URL',
   /** ARN of the SNS topic that carries alerts about Tocsin itself to its operators. */
   opsTopicArn: 'OPS_TOPIC_ARN',
   /** Optional Tocsin configuration, as JSON (see `lambda/core/config.ts`). */

@@ -30,6 +30,10 @@ export const METRIC = {
   heartbeatsRejected: 'HeartbeatsRejected',
   promotions: 'Promotions',
   promotionsRefused: 'PromotionsRefused',
+  pagesPublished: 'PagesPublished',
+  pageFailures: 'PageFailures',
+  escalations: 'Escalations',
+  escalationFailures: 'EscalationFailures',
 } as const;
 
 let pending = false;

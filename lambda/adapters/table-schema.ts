@@ -35,6 +35,7 @@ export type TableSchema = typeof TABLE_SCHEMA;
  */
 export const TOPICS = {
   notices: { displayName: 'Tocsin participant notices' },
+  pages: { displayName: 'Tocsin operator pages' },
   ops: { displayName: 'Tocsin operations alerts' },
 } as const;
 
@@ -48,6 +49,15 @@ export type TopicKey = keyof typeof TOPICS;
 export const OUTBOX_STREAM_FILTER = {
   eventName: ['INSERT'],
   dynamodb: { NewImage: { entity: { S: ['notice'] } } },
+} as const;
+
+/**
+ * The event-source filter of the `pages` function: operator pages and escalation timers written
+ * by transitions. Shared by the CDK stack and the local runtime's stream poller.
+ */
+export const PAGE_STREAM_FILTER = {
+  eventName: ['INSERT'],
+  dynamodb: { NewImage: { entity: { S: ['page', 'timer'] } } },
 } as const;
 
 /** Stream → notify delivery settings shared by the CDK event source and the local poller. */

@@ -1,4 +1,5 @@
 import type { DecisionContext } from './context';
+import { announce, announcesAutomatically, isParticipantFacing, pageOpened, pagePaged } from './audiences';
 import { IncidentDraft } from './draft';
 import { startResolveWait } from './incident-lifecycle';
 import { halt, marketOfSignal, policyHalts } from './market';
@@ -118,9 +119,10 @@ export function planSignal(snapshot: SignalSnapshot, signal: AlarmSignal, ctx: D
   // is newer than this (late, older) firing.
   const next: { status: SignalStatus; at: number } = newer ? { status: signal.status, at: signal.occurredAt } : { status: known!.status, at: known!.at };
 
-  // Inhibition: while the market is halted for an incident, its component's new alarms join it
-  // quietly instead of opening (and announcing) incidents of their own.
-  const joins = current ?? (halting && halting.component === signal.component ? halting : undefined);
+  // Inhibition: while the market is halted for an incident, new alarms of any component of that
+  // market join it quietly instead of opening (paging, announcing) incidents of their own — the
+  // halt is already the operators' business. Tocsin's own bookkeeping still pages on its own.
+  const joins = current ?? (halting && !signal.bookkeeping ? halting : undefined);
   if (signal.status === 'resolved' && (!joins || known?.incidentId !== joins.id)) {
     // An OK of an alarm the incident does not list (or with nothing open) is remembered on the
     // alarm's own item, not listed: its (older) firing may still be on its way, and would find
@@ -192,17 +194,27 @@ function open(
     openedAt: ctx.now,
     startedAt: signal.occurredAt,
     noticeSequence: 0,
+    ...(signal.bookkeeping ? { internal: true } : {}),
     version: 0,
   };
-  const draft = new IncidentDraft(incident, ctx.now)
-    .log('incident-opened', actorOf(signal), signal.summary, { dedupKey: signal.dedupKey, severity: signal.severity, source: signal.source, ...signal.details })
-    .notify(opening?.type ?? 'incident-opened', {
+  const draft = new IncidentDraft(incident, ctx.now).log('incident-opened', actorOf(signal), signal.summary, {
+    dedupKey: signal.dedupKey,
+    severity: signal.severity,
+    source: signal.source,
+    ...signal.details,
+  });
+  // Participants hear of it only as the audiences' rules say; operators always (pageOpened).
+  const announced = opening ? isParticipantFacing(signal.component, ctx.config) : !signal.bookkeeping && announcesAutomatically(signal.component, signal.severity, ctx.config);
+  if (announced) {
+    announce(draft, {
       market: market.id,
       effectiveAt: signal.occurredAt,
       summary: opening?.summary ?? signal.summary,
       detail: opening?.detail ?? { component: signal.component, source: signal.source },
-    })
-    .with({
+      ...(opening ? { type: opening.type } : {}),
+    });
+  }
+  draft.with({
       ...alarmItems(incident.id, signal, known, next),
       group: { groupKey: snapshot.groupKey, incidentId: incident.id, version: (snapshot.group?.version ?? 0) + 1 },
       counts: { incidentId: incident.id, alarms: 1, firing: next.status === 'firing' ? 1 : 0 },
@@ -210,6 +222,8 @@ function open(
   if (policyHalts(signal, market, ctx)) {
     draft.with({ market: halt(market, draft, { segments: [], actor: 'policy', reason: `Critical alarm on market-critical component ${signal.component}.` }, ctx) });
   }
+  // Paged once the halt (which announces) is decided, so the page says whether participants were told.
+  pageOpened(draft, ctx);
   if (next.status === 'resolved') startResolveWait(draft, ctx, 'every alarm of this incident was already OK when its firing arrived');
   return { action: 'opened', incidentId: incident.id, draft, opened: true };
 }
@@ -218,17 +232,29 @@ function open(
 function replayFacts(incident: Incident, signal: AlarmSignal, ctx: DecisionContext): SignalPlan {
   if (signal.status !== 'firing') return { action: 'duplicate', incidentId: incident.id };
   const draft = new IncidentDraft(incident, ctx.now);
-  const raised = raiseFacts(draft, signal);
+  const raised = raiseFacts(draft, signal, ctx);
   if (!draft.incidentChanged) return { action: 'duplicate', incidentId: incident.id };
   return { action: raised ? 'severity-raised' : 'duplicate', incidentId: incident.id, draft };
 }
 
-/** Severity raised and the start moved earlier, by a firing; returns whether the severity rose. */
-function raiseFacts(draft: IncidentDraft, signal: AlarmSignal): boolean {
+/**
+ * Severity raised and the start moved earlier, by a firing; returns whether the severity rose.
+ * A raised severity pages the stages already paged, and announces the incident to participants
+ * when it now reaches `policy.announceSeverity` on a participant-facing component.
+ */
+function raiseFacts(draft: IncidentDraft, signal: AlarmSignal, ctx: DecisionContext, quiet = false): boolean {
   const incident = draft.incident;
   if (signal.occurredAt < incident.startedAt) draft.update({ startedAt: signal.occurredAt });
   if (SEVERITY_RANK[signal.severity] <= SEVERITY_RANK[incident.severity]) return false;
   draft.update({ severity: signal.severity }).log('severity-raised', actorOf(signal), `Severity raised from ${incident.severity} to ${signal.severity}.`);
+  // An incident spans components when alarms are grouped: a participant-facing component's alarm
+  // at the announcing severity makes it a market fact, whichever alarm opened it. Announced
+  // before the page, so the page says so.
+  if (!incident.internal && !signal.bookkeeping && announcesAutomatically(signal.component, signal.severity, ctx.config)) {
+    announce(draft, { market: incident.market ?? ctx.config.markets[0]!.id, summary: signal.summary, effectiveAt: signal.occurredAt, detail: { component: signal.component, source: signal.source } });
+  }
+  // An alarm held back by a halt joins quietly: the halt is already the operators' business.
+  if (!quiet) pagePaged(draft, 'severity-raised', ctx);
   return true;
 }
 
@@ -282,7 +308,10 @@ function attach(
   if (alarms || firing || settle) draft.with({ counts: { incidentId: incident.id, alarms, firing, ...(settle ? { settle } : {}) } });
 
   if (signal.status === 'firing') {
-    raiseFacts(draft, signal);
+    // A raise may announce; an alarm that raises nothing may still be the first market fact.
+    if (!raiseFacts(draft, signal, ctx, how === 'inhibited') && !incident.internal && !signal.bookkeeping && announcesAutomatically(signal.component, signal.severity, ctx.config)) {
+      announce(draft, { market: incident.market ?? ctx.config.markets[0]!.id, summary: signal.summary, effectiveAt: signal.occurredAt, detail: { component: signal.component, source: signal.source } });
+    }
     if (next.status === 'firing' && incident.resolvePendingSince !== undefined) {
       draft.update({ resolvePendingSince: undefined }).log('resolve-cancelled', actor, 'An alarm fired again; the incident stays open.');
     }

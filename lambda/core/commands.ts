@@ -9,7 +9,7 @@ import { id, parseWith, text as boundedText } from './validation';
 const text = boundedText;
 const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with Z or an offset, e.g. 2020-10-01T09:00:00+09:00' });
 
-export const OPERATOR_COMMANDS = ['ack', 'declare-halt', 'schedule-resume', 'resume', 'resolve', 'annotate', 'failover', 'drill'] as const;
+export const OPERATOR_COMMANDS = ['ack', 'declare-halt', 'schedule-resume', 'resume', 'resolve', 'annotate', 'announce', 'failover', 'drill'] as const;
 
 const field = {
   incidentId: text(100),
@@ -29,6 +29,7 @@ const incidentCommands = [
   z.strictObject({ command: z.literal('ack'), incidentId: field.incidentId, note: field.note.optional(), as: field.as.optional() }),
   z.strictObject({ command: z.literal('resolve'), incidentId: field.incidentId, note: field.note.optional(), as: field.as.optional() }),
   z.strictObject({ command: z.literal('annotate'), incidentId: field.incidentId, note: field.note, as: field.as.optional() }),
+  z.strictObject({ command: z.literal('announce'), incidentId: field.incidentId, note: field.note, as: field.as.optional() }),
 ] as const;
 
 const marketCommands = [
@@ -67,7 +68,7 @@ export type MarketCommand = z.output<(typeof marketCommands)[number]>;
 export type FailoverCommand = z.output<(typeof failoverCommands)[number]>;
 
 export function isIncidentCommand(command: OperatorCommand): command is IncidentCommand {
-  return command.command === 'ack' || command.command === 'resolve' || command.command === 'annotate';
+  return command.command === 'ack' || command.command === 'resolve' || command.command === 'annotate' || command.command === 'announce';
 }
 
 export function isFailoverCommand(command: OperatorCommand): command is FailoverCommand {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConfigError, type FieldProblem } from './errors';
+import { SEVERITIES } from './signal';
 import { id as idSchema, toFieldProblems } from './validation';
 
 /**
@@ -26,6 +27,13 @@ const component = z.strictObject({
   market: id.optional(),
   /** A critical alarm on a critical component may halt the market (see `policy.haltOnCritical`). */
   critical: z.boolean().default(false),
+  /**
+   * Whether participants hear of this component's incidents: an incident is announced to them
+   * automatically only when its component is participant-facing and its severity is at least
+   * `policy.announceSeverity` (operators may always `announce`). Failover and drill notices of a
+   * group reach participants only when the component of the same id is participant-facing.
+   */
+  participantFacing: z.boolean().default(false),
 });
 
 const group = z.strictObject({
@@ -42,7 +50,38 @@ const group = z.strictObject({
    * long after the promoter first sees the group.
    */
   drillEveryHours: z.number().min(0, 'must be >= 0').default(0),
+  /**
+   * A group that has never had a holder neither promotes nor raises "no ready standby" until this
+   * long after Tocsin first saw it: a fresh deploy is not a failure.
+   */
+  startupGraceSeconds: z.number().int().min(0, 'must be >= 0').default(300),
 });
+
+const stage = z.strictObject({
+  /** Who is paged: the `stage` message attribute operators subscribe on, e.g. `on-call`. */
+  name: idSchema,
+  /** Seconds after the incident opened at which this stage is paged, while it is unacknowledged. */
+  afterSeconds: z.number().int().min(0, 'must be >= 0'),
+});
+
+const escalation = z
+  .strictObject({
+    stages: z.array(stage).min(1, 'at least one stage'),
+    /** After the last stage, page it again every this many seconds while unacknowledged; 0: never. */
+    repeatEverySeconds: z.number().int().min(0, 'must be >= 0').default(0),
+  })
+  .superRefine((value, ctx) => {
+    // Refinements run even when `stages` broke its `min(1)`: an empty list must be refused, not crash here.
+    if (value.stages.length > 0 && value.stages[0]!.afterSeconds !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['stages', 0, 'afterSeconds'], message: `the first stage is paged when the incident opens: must be 0, got ${value.stages[0]!.afterSeconds}` });
+    }
+    value.stages.forEach((s, i) => {
+      if (i > 0 && s.afterSeconds <= value.stages[i - 1]!.afterSeconds) {
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'afterSeconds'], message: `must be more than the previous stage's ${value.stages[i - 1]!.afterSeconds}, got ${s.afterSeconds}` });
+      }
+      if (value.stages.findIndex((t) => t.name === s.name) !== i) ctx.addIssue({ code: 'custom', path: ['stages', i, 'name'], message: `duplicate stage "${s.name}"` });
+    });
+  });
 
 const policy = z.strictObject({
   /** An OK / resolved alarm resolves its incident without an operator. */
@@ -60,8 +99,15 @@ const policy = z.strictObject({
   groupBy: z.enum(['dedupKey', 'component', 'market']).default('dedupKey'),
   /** A critical alarm on a critical component declares a halt of its market. */
   haltOnCritical: z.boolean().default(false),
-  /** An incident not acknowledged within this time re-notifies operators. */
+  /**
+   * Without `escalation`: an incident not acknowledged within this time pages the second stage
+   * (`duty-manager`); the first (`on-call`) is paged when it opens.
+   */
   ackTimeoutSeconds: seconds(300),
+  /** Who is paged, and when, while an incident is unacknowledged. @default on-call at 0 s, duty-manager at `ackTimeoutSeconds` */
+  escalation: escalation.optional(),
+  /** The least severity at which a participant-facing component's incident is announced to participants. */
+  announceSeverity: z.enum(SEVERITIES).default('critical'),
   /** Order acceptance opens at least this long before trading resumes (TSE's 2021 rule). */
   resumeLeadMinutes: z.number().int().min(0, 'must be >= 0').default(15),
 });
@@ -78,6 +124,19 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
     }
   });
+
+/** The escalation stages in force: the configured ones, or on-call at 0 s and duty-manager at `ackTimeoutSeconds`. */
+export function escalationOf(policy: PolicyConfig): { readonly stages: ReadonlyArray<{ readonly name: string; readonly afterSeconds: number }>; readonly repeatEverySeconds: number } {
+  return (
+    policy.escalation ?? {
+      stages: [
+        { name: 'on-call', afterSeconds: 0 },
+        { name: 'duty-manager', afterSeconds: policy.ackTimeoutSeconds },
+      ],
+      repeatEverySeconds: 0,
+    }
+  );
+}
 
 /** The configuration as written (every field optional). */
 export type TocsinConfigInput = z.input<typeof configSchema>;

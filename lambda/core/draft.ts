@@ -4,14 +4,17 @@ import type {
   GroupState,
   Incident,
   IncidentAlarm,
+  EscalationTimer,
   MarketState,
   Notice,
   NoticeType,
+  Page,
+  PageType,
   TimelineEntry,
   TimelineKind,
   Transition,
 } from './model';
-import { NOTICE_SCHEMA } from './model';
+import { NOTICE_SCHEMA, PAGE_SCHEMA } from './model';
 import { fixFor } from './notice';
 
 /** What a transition writes besides the incident, its timeline and its notices. */
@@ -43,6 +46,8 @@ export class IncidentDraft {
   private readonly readVersion: number;
   private readonly entries: PendingEntry[] = [];
   private readonly outbox: Notice[] = [];
+  private readonly pageOutbox: Page[] = [];
+  private readonly timerOutbox: EscalationTimer[] = [];
   private extra: DraftParts = {};
 
   /** A draft over an incident as read (`version` = the version read; 0 for one being opened). */
@@ -111,6 +116,35 @@ export class IncidentDraft {
     return this;
   }
 
+  /** A page to the operators of `stage` (the incident's next page number). */
+  public page(type: PageType, stage: string): this {
+    const sequence = (this.current.pageSequence ?? 0) + 1;
+    this.update({ pageSequence: sequence });
+    const incident = this.current;
+    this.pageOutbox.push({
+      schema: PAGE_SCHEMA,
+      pageId: `${incident.id}-p${sequence}`,
+      type,
+      incidentId: incident.id,
+      stage,
+      severity: incident.severity,
+      component: incident.component,
+      ...(incident.market !== undefined ? { market: incident.market } : {}),
+      summary: incident.summary,
+      announced: incident.announced ?? false,
+      issuedAt: new Date(this.now).toISOString(),
+      openedAt: new Date(incident.openedAt).toISOString(),
+    });
+    return this;
+  }
+
+  /** Schedules an escalation step; the incident remembers it, so a stale timer is recognised. */
+  public schedule(step: number, at: number): this {
+    this.update({ nextEscalation: { step, at } });
+    this.timerOutbox.push({ incidentId: this.current.id, step, at });
+    return this;
+  }
+
   /** Adds what else the transition writes (a market, a lease, an alarm…), in the same transaction. */
   public with(parts: DraftParts): this {
     this.extra = { ...this.extra, ...parts };
@@ -138,6 +172,8 @@ export class IncidentDraft {
       ...this.extra,
       timeline,
       notices: this.outbox,
+      ...(this.pageOutbox.length ? { pages: this.pageOutbox } : {}),
+      ...(this.timerOutbox.length ? { timers: this.timerOutbox } : {}),
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { OpeningNotice, SignalPlan } from './alarm-rules';
+import { announce, isParticipantFacing } from './audiences';
 import type { DecisionContext } from './context';
 import { withoutDrill, type LeaseState, type PromotionDecision } from './lease';
 import { noChange, type Transition } from './model';
@@ -34,15 +35,22 @@ export function promotionTransition(plan: SignalPlan, decision: Promotion, ctx: 
   const draft = plan.draft;
   if (!draft?.parts.alarm) return noChange('lost-race');
   const { summary, detail } = describePromotion(decision);
-  const market = draft.incident.market ?? 'unknown';
+  const market = draft.incident.market ?? ctx.config.markets[0]!.id;
+  // Participants hear of a failover only when the group's component faces them.
+  const tell = isParticipantFacing(decision.lease.group, ctx.config);
   draft.log('failover', actor, summary, detail).with({ lease: decision.lease, node: decision.candidate });
-  if (!plan.opened) draft.notify('failover', { market, summary, detail });
+  if (!plan.opened && tell) {
+    if (draft.incident.announced) draft.notify('failover', { market, summary, detail });
+    else announce(draft, { type: 'failover', market, summary, detail });
+  }
   if (decision.drillStartedAt === undefined) return draft.finish('promoted');
   // The promotion completes a drill: its result goes on the same incident, in the same transaction.
   const seconds = Math.round((ctx.now - decision.drillStartedAt) / 100) / 10;
   const drillSummary = `Failover drill of ${decision.lease.group} passed: ${decision.to} promoted ${seconds} s after the drill stopped ${decision.from ?? 'the holder'}'s heartbeats.`;
   const drillDetail = { group: decision.lease.group, result: 'passed', secondsToPromotion: seconds, from: decision.from ?? null, to: decision.to };
-  return draft.log('drill', 'promoter', drillSummary, drillDetail).notify('drill', { market, summary: drillSummary, detail: drillDetail }).finish('drill-passed');
+  draft.log('drill', 'promoter', drillSummary, drillDetail);
+  if (tell) draft.notify('drill', { market, summary: drillSummary, detail: drillDetail });
+  return draft.finish('drill-passed');
 }
 
 /** A drill that failed: the lease without its drill (heartbeats accepted again) and a `drill` notice on the drill incident. */
@@ -51,9 +59,11 @@ export function failedDrillTransition(plan: SignalPlan, lease: LeaseState, why: 
   if (!draft?.parts.alarm) return noChange('lost-race');
   const summary = `Failover drill of ${lease.group} failed: ${why}`;
   const detail = { group: lease.group, result: 'failed', reason: why };
-  return draft
-    .log('drill', 'promoter', summary, detail)
-    .notify('drill', { market: draft.incident.market ?? 'unknown', summary, detail })
-    .with({ lease: { ...withoutDrill(lease), version: lease.version + 1, updatedAt: ctx.now } })
-    .finish('drill-failed');
+  draft.log('drill', 'promoter', summary, detail).with({ lease: { ...withoutDrill(lease), version: lease.version + 1, updatedAt: ctx.now } });
+  if (isParticipantFacing(lease.group, ctx.config)) {
+    const market = draft.incident.market ?? ctx.config.markets[0]!.id;
+    if (draft.incident.announced) draft.notify('drill', { market, summary, detail });
+    else announce(draft, { type: 'drill', market, summary, detail });
+  }
+  return draft.finish('drill-failed');
 }

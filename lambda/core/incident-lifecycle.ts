@@ -1,5 +1,6 @@
 import type { IncidentCommand } from './commands';
 import type { DecisionContext } from './context';
+import { announce, pageOpened, pagePaged } from './audiences';
 import { IncidentDraft } from './draft';
 import { ConflictError } from './errors';
 import type { Incident, IncidentCounts, Transition } from './model';
@@ -45,16 +46,18 @@ export function decideSettle(incident: Incident, tally: IncidentCounts, ctx: Dec
   }
   if (!options.mayResolve || ctx.now - pending < ctx.config.policy.autoResolveQuietSeconds * 1000) return noChange('not-yet', incident.id);
   const draft = new IncidentDraft(incident, ctx.now);
-  closeIncident(draft, 'auto-resolve', `All alarms OK for ${ctx.config.policy.autoResolveQuietSeconds} s.`, ctx.now);
+  closeIncident(draft, 'auto-resolve', `All alarms OK for ${ctx.config.policy.autoResolveQuietSeconds} s.`, ctx);
   return draft.finish('resolved');
 }
 
-function closeIncident(draft: IncidentDraft, actor: string, why: string, now: number): void {
+function closeIncident(draft: IncidentDraft, actor: string, why: string, ctx: DecisionContext): void {
   const incident = draft.incident;
-  draft
-    .update({ status: 'resolved', resolvedAt: now, resolvedBy: actor, resolvePendingSince: undefined })
-    .log('incident-resolved', actor, `Incident resolved. ${why}`.trim())
-    .notify('incident-resolved', { market: incident.market ?? 'unknown', summary: `Resolved: ${incident.summary}. ${why}`.trim(), detail: { resolvedBy: actor } });
+  draft.update({ status: 'resolved', resolvedAt: ctx.now, resolvedBy: actor, resolvePendingSince: undefined }).log('incident-resolved', actor, `Incident resolved. ${why}`.trim());
+  pagePaged(draft, 'resolved', ctx);
+  // Participants hear the end of what they heard the start of.
+  if (incident.announced) {
+    draft.notify('incident-resolved', { market: incident.market ?? ctx.config.markets[0]!.id, summary: `Resolved: ${incident.summary}. ${why}`.trim(), detail: { resolvedBy: actor } });
+  }
 }
 
 /** `ack`: open → acknowledged. Acknowledging again changes nothing; a resolved incident refuses. */
@@ -63,17 +66,17 @@ export function acknowledge(incident: Incident, request: { actor: string; note?:
     throw new ConflictError(`cannot acknowledge incident ${incident.id}: it is resolved`, { incidentId: incident.id, status: incident.status });
   }
   if (incident.status === 'acknowledged') return noChange('unchanged', incident.id);
-  return new IncidentDraft(incident, ctx.now)
+  const draft = new IncidentDraft(incident, ctx.now)
     .update({ status: 'acknowledged', acknowledgedAt: ctx.now, acknowledgedBy: request.actor })
-    .log('incident-acknowledged', request.actor, `Acknowledged. ${request.note ?? ''}`.trim())
-    .finish('acknowledged');
+    .log('incident-acknowledged', request.actor, `Acknowledged. ${request.note ?? ''}`.trim());
+  return pagePaged(draft, 'acknowledged', ctx).finish('acknowledged');
 }
 
 /** `resolve` by an operator: any open or acknowledged incident; resolving again changes nothing. */
 export function resolveByOperator(incident: Incident, request: { actor: string; note?: string }, ctx: DecisionContext): Transition {
   if (incident.status === 'resolved') return noChange('unchanged', incident.id);
   const draft = new IncidentDraft(incident, ctx.now);
-  closeIncident(draft, request.actor, request.note ?? '', ctx.now);
+  closeIncident(draft, request.actor, request.note ?? '', ctx);
   return draft.finish('resolved');
 }
 
@@ -98,9 +101,27 @@ export function openManualIncident(request: { actor: string; market: string; sum
     noticeSequence: 0,
     version: 0,
   };
-  return new IncidentDraft(incident, ctx.now)
-    .log('incident-opened', request.actor, request.summary, { manual: true })
-    .notify('incident-opened', { market: request.market, summary: request.summary, detail: { declaredBy: request.actor } });
+  const draft = new IncidentDraft(incident, ctx.now).log('incident-opened', request.actor, request.summary, { manual: true });
+  announce(draft, { market: request.market, summary: request.summary, detail: { declaredBy: request.actor } });
+  return pageOpened(draft, ctx);
+}
+
+/**
+ * `announce`: tells participants of the incident (`incident-opened`, with the operator's note),
+ * or, once they know, sends them a numbered `update` (TSE's 第N報). A resolved incident refuses.
+ */
+export function announceByOperator(incident: Incident, request: { actor: string; note: string }, ctx: DecisionContext): Transition {
+  if (incident.status === 'resolved') {
+    throw new ConflictError(`cannot announce incident ${incident.id}: it is resolved`, { incidentId: incident.id, status: incident.status });
+  }
+  const market = incident.market ?? ctx.config.markets[0]!.id;
+  const draft = new IncidentDraft(incident, ctx.now);
+  if (!incident.announced) {
+    announce(draft, { market, summary: request.note, detail: { component: incident.component, announcedBy: request.actor } });
+    return draft.log('announced', request.actor, `Announced to participants: ${request.note}`).finish('announced');
+  }
+  draft.notify('update', { market, summary: request.note, detail: { announcedBy: request.actor } });
+  return draft.log('announced', request.actor, `Update to participants: ${request.note}`).finish('updated');
 }
 
 /**
@@ -116,5 +137,7 @@ export function decideIncidentCommand(command: IncidentCommand, incident: Incide
       return resolveByOperator(incident, { actor, ...note }, ctx);
     case 'annotate':
       return annotate(incident, { actor, note: command.note }, ctx);
+    case 'announce':
+      return announceByOperator(incident, { actor, note: command.note }, ctx);
   }
 }

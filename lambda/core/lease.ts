@@ -189,8 +189,9 @@ export function readinessSignal(group: GroupConfig, lease: LeaseState | undefine
     dedupKey: readinessKey(group.id),
     status: ready.length ? 'resolved' : 'firing',
     severity: 'critical',
-    // A warning before any failure: it pages, but it does not halt trading by itself.
+    // A warning before any failure: it pages, but it does not halt trading, nor reach participants, by itself.
     mayHalt: false,
+    bookkeeping: true,
     component: group.id,
     summary: ready.length
       ? `Failover capacity for ${group.id} restored: ${ready.map((n) => n.nodeId).join(', ')} ready`
@@ -215,6 +216,9 @@ export function failoverSignal(group: GroupConfig, decision: Exclude<PromotionDe
         : `${decision.holder ?? 'no holder'} of ${group.id} silent for ${silent} s and no standby is ready: not promoted`,
     occurredAt: now,
     source: 'monitor',
+    // A refused promotion is bookkeeping; it may halt by policy only when a primary that held the
+    // lease went silent (a group that never had a holder is a fresh deploy, not a failure).
+    ...(decision.kind === 'promote' ? {} : { bookkeeping: true, mayHalt: decision.holder !== undefined }),
     details: { group: group.id, ...(decision.kind === 'promote' ? { from: decision.from, to: decision.to, epoch: decision.lease.epoch } : { holder: decision.holder }) },
   };
 }
@@ -283,6 +287,7 @@ export function failedDrillSignal(group: GroupConfig, lease: LeaseState, why: st
     summary: `Failover drill of ${group.id} failed: ${why}`,
     occurredAt: now,
     source: 'monitor',
+    bookkeeping: true,
     details: { group: group.id, holder: lease.holder, startedAt: lease.drillStartedAt, by: lease.drillBy },
   };
 }

@@ -1,4 +1,5 @@
 import type { DecisionContext } from './context';
+import { announce } from './audiences';
 import type { IncidentDraft } from './draft';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import type { MarketConfig, TocsinConfig } from './config';
@@ -68,6 +69,8 @@ export function halt(
     ]);
   }
   const scope = request.segments.length ? `segments ${request.segments.join(', ')} of ${market.id}` : `market ${market.id}`;
+  // A halt and its incident always reach participants: the incident is announced first if it was not.
+  announce(draft, { market: market.id, summary: draft.incident.summary, detail: { component: draft.incident.component } });
   draft
     .log('halt', request.actor, `Trading halted: ${scope}. ${request.reason}`.trim(), { market: market.id, segments: request.segments })
     .notify('halt', {
@@ -149,6 +152,8 @@ export function resume(market: MarketState, draft: IncidentDraft, request: { act
  */
 export function policyHalts(signal: AlarmSignal, market: MarketState, ctx: DecisionContext): boolean {
   if (!ctx.config.policy.haltOnCritical || signal.mayHalt === false || signal.status !== 'firing' || signal.severity !== 'critical') return false;
+  // Tocsin's own bookkeeping halts only where it says so (a primary that held the lease went silent with no ready standby).
+  if (signal.bookkeeping && signal.mayHalt !== true) return false;
   const component = ctx.config.components.find((c) => c.id === signal.component);
   return !!component?.critical && market.status === 'trading';
 }

@@ -81,7 +81,51 @@ export interface Incident {
   readonly resolvePendingSince?: number;
   /** Last participant notice sequence used: notices are numbered 1, 2, 3 … per incident. */
   readonly noticeSequence: number;
+  /**
+   * Whether participants have been told of this incident (`incident-opened`): automatically for a
+   * participant-facing component at `policy.announceSeverity`, by an operator's `announce`, or by
+   * a halt. Unannounced incidents reach operators only. @default false
+   */
+  readonly announced?: boolean;
+  /** Opened by Tocsin's own bookkeeping (readiness, refused promotion, failed drill): never announced by itself. */
+  readonly internal?: boolean;
+  /** Last operator page sequence used (`<incidentId>-p<n>`). @default 0 */
+  readonly pageSequence?: number;
+  /** The highest escalation stage paged so far (index into the stages); absent before any page. */
+  readonly pagedStage?: number;
+  /** The next escalation while unacknowledged: which step (stages, then reminders of the last) and when. */
+  readonly nextEscalation?: { readonly step: number; readonly at: number };
   readonly version: number;
+}
+
+export const PAGE_SCHEMA = 'tocsin.page/v1';
+export const PAGE_TYPES = ['opened', 'escalated', 'reminder', 'acknowledged', 'resolved', 'severity-raised'] as const;
+export type PageType = (typeof PAGE_TYPES)[number];
+
+/** What operators receive on the pages topic (contract: shared/DESIGN.md, "Two audiences"). */
+export interface Page {
+  readonly schema: typeof PAGE_SCHEMA;
+  /** `<incidentId>-p<n>`: stable across re-sends, so a pager drops a page it has seen. */
+  readonly pageId: string;
+  readonly type: PageType;
+  readonly incidentId: string;
+  /** The escalation stage paged, e.g. `on-call`, `duty-manager`. */
+  readonly stage: string;
+  readonly severity: Severity;
+  readonly component: string;
+  readonly market?: string;
+  readonly summary: string;
+  /** Whether participants have been told of the incident. */
+  readonly announced: boolean;
+  readonly issuedAt: string;
+  readonly openedAt: string;
+}
+
+/** A reminder to run an escalation step at `at`: written with the transition, delivered by a delayed queue. */
+export interface EscalationTimer {
+  readonly incidentId: string;
+  readonly step: number;
+  readonly at: number;
 }
 
 /** Which incident a grouping key points to: written only when an incident opens for it (or joins a halt). */
@@ -127,7 +171,9 @@ export type TimelineKind =
   | 'resume'
   | 'annotation'
   | 'failover'
-  | 'drill';
+  | 'drill'
+  | 'escalated'
+  | 'announced';
 
 export interface TimelineEntry {
   readonly incidentId: string;
@@ -191,6 +237,10 @@ export interface Transition {
   readonly incidentAlarm?: IncidentAlarm;
   readonly timeline: readonly TimelineEntry[];
   readonly notices: readonly Notice[];
+  /** Operator pages, published to the pages topic from the outbox. */
+  readonly pages?: readonly Page[];
+  /** Escalation timers, handed to the delayed escalation queue from the outbox. */
+  readonly timers?: readonly EscalationTimer[];
   /**
    * Changes to the incident's counters, applied after the transaction by atomic increments (so
    * concurrent alarms of one incident do not conflict); `settle` asks the use case to recount
@@ -213,6 +263,8 @@ export function isNoChange(transition: Transition): boolean {
     !transition.node &&
     !transition.alarm &&
     transition.timeline.length === 0 &&
-    transition.notices.length === 0
+    transition.notices.length === 0 &&
+    !transition.pages?.length &&
+    !transition.timers?.length
   );
 }

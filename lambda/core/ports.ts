@@ -1,6 +1,6 @@
 import type { SignalSnapshot } from './alarm-rules';
 import type { LeaseState, NodeState } from './lease';
-import type { Incident, IncidentCounts, MarketState, Notice, TimelineEntry, Transition } from './model';
+import type { EscalationTimer, Incident, IncidentCounts, MarketState, Notice, Page, TimelineEntry, Transition } from './model';
 
 /**
  * The incident store, as the domain needs it. The DynamoDB adapter implements it
@@ -29,8 +29,17 @@ export interface IncidentStore {
   /** Incidents not yet resolved, oldest first. */
   openIncidents(): Promise<Incident[]>;
   incidentRecord(incidentId: string): Promise<IncidentRecord | undefined>;
-  /** A failover group's lease and its nodes' readiness records. */
-  readLeaseGroup(group: string): Promise<{ lease?: LeaseState; nodes: NodeState[] }>;
+  /** A failover group's lease, its nodes' readiness records, and when Tocsin first saw the group. */
+  readLeaseGroup(group: string): Promise<LeaseGroupView>;
+  /** Records when Tocsin first saw a group (only the first call writes). */
+  markGroupSeen(group: string, at: number): Promise<void>;
+}
+
+export interface LeaseGroupView {
+  readonly lease?: LeaseState;
+  readonly nodes: NodeState[];
+  /** When a promoter first saw the group (its startup grace runs from here). */
+  readonly firstSeenAt?: number;
 }
 
 export interface IncidentRecord {
@@ -45,3 +54,16 @@ export interface StoredNotice {
   readonly notice: Notice;
   readonly status: 'pending' | 'sent';
 }
+
+/** Publishes operator pages (the pages topic). */
+export interface PagePublisher {
+  publish(page: Page): Promise<void>;
+}
+
+/** Holds an escalation timer until it is due (a queue with per-message delays); at most `MAX_TIMER_DELAY_SECONDS` at a time. */
+export interface EscalationQueue {
+  schedule(timer: EscalationTimer, delaySeconds: number): Promise<void>;
+}
+
+/** SQS's longest per-message delay: a timer further away is re-queued when it comes back early. */
+export const MAX_TIMER_DELAY_SECONDS = 900;

@@ -31,6 +31,7 @@ export interface GroupWatch {
 }
 
 export type PromoterAction =
+  | { readonly kind: 'mark-seen' }
   | { readonly kind: 'raise'; readonly signal: AlarmSignal }
   | { readonly kind: 'start-drill' }
   | { readonly kind: 'fail-drill'; readonly why: string }
@@ -48,14 +49,21 @@ export interface PromoterStep {
 
 export function promoterStep(
   watch: GroupWatch,
-  view: { readonly lease?: LeaseState; readonly nodes: readonly NodeState[] },
+  view: { readonly lease?: LeaseState; readonly nodes: readonly NodeState[]; readonly firstSeenAt?: number },
   group: GroupConfig,
   now: number,
 ): PromoterStep {
   const { lease, nodes } = view;
   const firstSeen = watch.firstSeen ?? now;
   let next: GroupWatch = { ...watch, firstSeen };
-  const actions: PromoterAction[] = [];
+  // When Tocsin first saw the group is stored (once), so the grace outlives one promoter.
+  const actions: PromoterAction[] = view.firstSeenAt === undefined ? [{ kind: 'mark-seen' }] : [];
+
+  // A fresh deploy: a group that has never had a holder neither promotes nor raises anything
+  // until its startup grace is over (nodes may not have started yet).
+  if (!lease && now - (view.firstSeenAt ?? now) < group.startupGraceSeconds * 1000) {
+    return { watch: next, actions, decision: 'watching' };
+  }
 
   // The readiness alarm, raised (or cleared) when it changes; not in the first lease duration
   // this promoter watches a group, when standbys may not have reported yet.

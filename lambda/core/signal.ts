@@ -31,6 +31,12 @@ export interface AlarmSignal {
    * (no failover capacity), which must not stop trading on their own. @default true
    */
   readonly mayHalt?: boolean;
+  /**
+   * Tocsin's own bookkeeping (the readiness alarm, a refused promotion, a failed drill): pages
+   * operators, never announced to participants by itself, never halts unless `mayHalt` is true.
+   * @default false
+   */
+  readonly bookkeeping?: boolean;
   /** Source-specific facts kept on the timeline (alarm name, reason, region…). */
   readonly details?: Readonly<Record<string, unknown>>;
 }

@@ -6,6 +6,7 @@ import { ConflictError } from '../../lambda/core/errors';
 import { drillKey, failoverKey, readinessKey } from '../../lambda/core/lease';
 import type { Incident, IncidentAlarm } from '../../lambda/core/model';
 import { createTestResources, testClients, type TestAws } from '../helpers/aws';
+import { storedPages } from '../helpers/events';
 import { SECOND, T0, TestClock } from '../helpers/domain';
 
 /**
@@ -13,9 +14,10 @@ import { SECOND, T0, TestClock } from '../helpers/domain';
  * concurrent promoters, no ready standby, the readiness alarm.
  */
 
+/** The shared disk faces participants: its failovers and drills reach them (shared/DESIGN.md, "Two audiences"). */
 const CONFIG = {
   markets: [{ id: 'equities', segments: [] }],
-  components: [{ id: 'shared-disk', market: 'equities', critical: true }],
+  components: [{ id: 'shared-disk', market: 'equities', critical: true, participantFacing: true }],
   groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'] }], // heartbeat 2 s, lease 10 s, check 2 s
 };
 
@@ -36,12 +38,13 @@ describe('failover lease and promoter', () => {
   afterAll(() => aws.destroy());
 
   async function world(config: object = CONFIG) {
-    const store = new DynamoDbIncidentStore({ tableName: (await createTestResources('failover', aws)).tableName });
+    const { tableName } = await createTestResources('failover', aws);
+    const store = new DynamoDbIncidentStore({ tableName });
     const clock = new TestClock(T0, `f${Date.now()}`);
     const options = { context: clock.context(config) };
     const beat = (nodeId: string, ready = true, epoch?: number) =>
       recordHeartbeat(store, { group: 'shared-disk', nodeId, ready, ...(epoch !== undefined ? { epoch } : {}) }, options);
-    return { store, clock, options, beat };
+    return { store, clock, options, beat, tableName };
   }
 
   it('starts unit-1 as primary (epoch 1) and unit-2 as standby', async () => {
@@ -197,6 +200,25 @@ describe('failover lease and promoter', () => {
       expect(record?.timeline.find((e) => e.kind === 'failover')?.actor).toBe('tanaka');
     });
 
+    it('keeps a failover of a group whose component does not face participants from them, and pages operators', async () => {
+      // Prepare: the same pair, its component internal.
+      const { store, options, beat, tableName } = await world({ ...CONFIG, components: [{ id: 'shared-disk', market: 'equities', critical: true }] });
+      await beat('unit-1');
+      await beat('unit-2');
+
+      // Act
+      const outcome = await runCommand(store, { command: 'failover', group: 'shared-disk', to: 'unit-2' }, 'tanaka', options);
+
+      // Assess
+      expect(outcome.transition.lease).toMatchObject({ holder: 'unit-2', epoch: 2 });
+      const record = await store.incidentRecord(outcome.incidentId!);
+      expect(record?.notices).toEqual([]);
+      expect(record?.timeline.find((e) => e.kind === 'failover')?.actor).toBe('tanaka');
+      expect(await storedPages(aws.dynamodb, tableName, outcome.incidentId!)).toEqual([
+        expect.objectContaining({ type: 'opened', stage: 'on-call', component: 'shared-disk', announced: false }),
+      ]);
+    });
+
     it.each([
       ['to a node that is not ready', async (b: (n: string, r?: boolean) => Promise<unknown>) => (await b('unit-1'), await b('unit-2', false)), 'unit-2', /has not reported ready/],
       ['to the holder itself', async (b: (n: string, r?: boolean) => Promise<unknown>) => (await b('unit-1'), await b('unit-2')), 'unit-1', /already holds the lease/],
@@ -252,7 +274,8 @@ describe('failover lease and promoter', () => {
       const failed = await openIncidentWith(store, drillKey('shared-disk'));
       expect(failed?.incident.severity).toBe('critical');
       const record = await store.incidentRecord(failed!.incident.id);
-      expect(record?.notices.map((n) => n.notice.type)).toEqual(['incident-opened', 'drill']);
+      // The failed drill is Tocsin's bookkeeping: participants hear the drill's result, not an incident of its own.
+      expect(record?.notices.map((n) => `${n.notice.sequence}:${n.notice.type}`)).toEqual(['1:drill']);
       expect((await store.readLeaseGroup('shared-disk')).lease).toMatchObject({ holder: 'unit-1', epoch: 1 });
       expect((await store.readLeaseGroup('shared-disk')).lease?.drillUntil).toBeUndefined();
     });

@@ -18,8 +18,9 @@ describe('incident store + use cases on DynamoDB Local', () => {
     const clock = new TestClock(T0, `storm-${Date.now()}`);
     const context = clock.context(TSE_CONFIG);
     const key = `arn:storm:${Date.now()}`;
-    const first = await ingestSignal(store, alarm({ dedupKey: key }), { context });
-    const again = await ingestSignal(store, alarm({ dedupKey: key }), { context });
+    // Critical on the participant-facing shared disk: a market fact, announced.
+    const first = await ingestSignal(store, alarm({ dedupKey: key, severity: 'critical' }), { context });
+    const again = await ingestSignal(store, alarm({ dedupKey: key, severity: 'critical' }), { context });
     expect(first.action).toBe('opened');
     expect(again).toMatchObject({ action: 'duplicate', incidentId: first.incidentId });
     const record = await store.incidentRecord(first.incidentId!);
@@ -67,6 +68,7 @@ describe('writes per alarm', () => {
 
     // Act
     const first = await units(() => ingestSignal(store, signal(0), { context }));
+    const announced = await units(() => ingestSignal(store, alarm({ dedupKey: 'arn:wcu-derivatives', market: 'derivatives', severity: 'critical' }), { context }));
     const duplicate = await units(() => ingestSignal(store, signal(0), { context }));
     const refresh = await units(() => ingestSignal(store, signal(0, T0 + SECOND), { context }));
     const secondAttach = await units(() => ingestSignal(store, signal(1), { context }));
@@ -76,12 +78,19 @@ describe('writes per alarm', () => {
 
     // Assess
     const shape = (writes: WriteReport[]) => writes.map((w) => [w.operation, [...w.items].sort()]);
+    // An incident participants are not told of: its page to on-call and its escalation timer, no notice.
     expect(shape(first)).toEqual([
-      ['transaction', ['alarm', 'group', 'incident', 'incident-alarm', 'notice', 'timeline']],
+      ['transaction', ['alarm', 'group', 'incident', 'incident-alarm', 'page', 'timeline', 'timer']],
       ['update', ['counts']],
     ]);
-    // On AWS: 6 small items × 2 (transaction) + 2 index entries (open incident, pending notice) + the counters.
-    expect(first.map((w) => w.awsWriteUnits)).toEqual([14, 1]);
+    // On AWS: 7 small items × 2 (transaction) + 1 index entry (open incident) + the counters.
+    expect(first.map((w) => w.awsWriteUnits)).toEqual([15, 1]);
+    // One they are told of: the notice too, and its index entry (pending notice).
+    expect(shape(announced)).toEqual([
+      ['transaction', ['alarm', 'group', 'incident', 'incident-alarm', 'notice', 'page', 'timeline', 'timer']],
+      ['update', ['counts']],
+    ]);
+    expect(announced.map((w) => w.awsWriteUnits)).toEqual([18, 1]);
     expect(duplicate).toEqual([]);
     // The alarm's own item only.
     expect(shape(refresh)).toEqual([['put', ['alarm']]]);

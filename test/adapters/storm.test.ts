@@ -6,6 +6,7 @@ import type { AlarmSignal } from '../../lambda/core/signal';
 import { ingestSignal } from '../../lambda/core/use-cases/ingest-signal';
 import { sweepIncidents } from '../../lambda/core/use-cases/sweep';
 import { createTestResources, testClients, type TestAws } from '../helpers/aws';
+import { storedPages } from '../helpers/events';
 import { alarm, MINUTE, SECOND, T0, TestClock } from '../helpers/domain';
 import { seededRandom, shuffled, withRedeliveries } from '../helpers/random';
 
@@ -42,17 +43,21 @@ describe('alarm storm on DynamoDB Local', () => {
   });
   afterAll(() => aws.destroy());
 
-  /** A market of its own per test, grouped by market: the whole storm is one incident. */
+  /**
+   * A market of its own per test, grouped by market: the whole storm is one incident. Its servers
+   * face participants and announce from `major`, so the incident is a market fact from its first alarm.
+   */
   function setup(label: string) {
     const market = `${label}-${Date.now().toString(36)}`;
     const clock = new TestClock(T0, market);
-    const context = clock.context({ markets: [{ id: market }], policy: { groupBy: 'market', autoResolveQuietSeconds: 60 } });
+    const components = Array.from({ length: 7 }, (_, n) => ({ id: `server-${n}`, market, participantFacing: true }));
+    const context = clock.context({ markets: [{ id: market }], components, policy: { groupBy: 'market', autoResolveQuietSeconds: 60, announceSeverity: 'major' } });
     const signal = (n: number, status: AlarmSignal['status'] = 'firing', at = T0 + n): AlarmSignal =>
       alarm({ dedupKey: `${market}/server-${n}`, component: `server-${n % 7}`, market, status, occurredAt: at, severity: n % 50 === 49 ? 'critical' : 'major' });
     return { market, clock, context, signal };
   }
 
-  it('takes 500 concurrent distinct alarms as one incident with 500 alarms, one notice and no error', async () => {
+  it('takes 500 concurrent distinct alarms as one incident with 500 alarms, one notice, one opening page and no error', async () => {
     // Prepare
     const { context, signal } = setup('concurrent');
     const alarms = Array.from({ length: 500 }, (_, n) => signal(n));
@@ -71,7 +76,12 @@ describe('alarm storm on DynamoDB Local', () => {
     expect(record?.timeline.filter((e) => e.kind === 'alarm-attached' || e.kind === 'incident-opened')).toHaveLength(500);
     expect(new Set(record?.timeline.map((e) => e.entryId)).size).toBe(record?.timeline.length);
     expect(record?.counts).toEqual({ alarms: 500, firing: 500 });
-    expect(record?.incident).toMatchObject({ severity: 'critical', startedAt: T0 });
+    expect(record?.incident).toMatchObject({ severity: 'critical', startedAt: T0, announced: true });
+    // On-call is paged once for the fault, and once more at most, when a critical alarm raised it.
+    const pages = await storedPages(aws.dynamodb, tableName, incidentId);
+    expect(pages.filter((p) => p.type === 'opened')).toEqual([expect.objectContaining({ stage: 'on-call', announced: true })]);
+    expect(pages.filter((p) => p.type === 'severity-raised').length).toBeLessThanOrEqual(1);
+    expect(pages.map((p) => p.pageId)).toEqual(pages.map((_, i) => `${incidentId}-p${i + 1}`));
   });
 
   it('gives a shuffled storm with 20% duplicates, delivered 16 at a time, the final state of the ordered one', async () => {
@@ -119,6 +129,7 @@ describe('alarm storm on DynamoDB Local', () => {
     public openIncidents = () => this.inner.openIncidents();
     public incidentRecord = (id: string) => this.inner.incidentRecord(id);
     public readLeaseGroup = (g: string) => this.inner.readLeaseGroup(g);
+    public markGroupSeen = (g: string, at: number) => this.inner.markGroupSeen(g, at);
     public async addCounts(id: string, change: IncidentCounts): Promise<IncidentCounts> {
       if (this.failNext) {
         this.failNext = false;

@@ -2,7 +2,7 @@ import { decideSignal, groupKeyOf, type SignalSnapshot } from '../../lambda/core
 import type { PolicyConfig } from '../../lambda/core/config';
 import type { DecisionContext } from '../../lambda/core/context';
 import { noticeId } from '../../lambda/core/draft';
-import { initialMarket, isNoChange, NOTICE_SCHEMA } from '../../lambda/core/model';
+import { initialMarket, isNoChange, NOTICE_SCHEMA, PAGE_SCHEMA, type NoticeType } from '../../lambda/core/model';
 import { SEVERITIES, type AlarmSignal, type Severity } from '../../lambda/core/signal';
 import { SECOND, T0, TestClock, TSE_CONFIG, alarm } from '../helpers/domain';
 import { at, firing, IncidentWorld, ok, seededRandom, shuffled, storedAlarm, storedIncident, withRedeliveries } from '../helpers/domain-fixtures';
@@ -52,7 +52,7 @@ describe('groupKeyOf', () => {
 });
 
 describe('decideSignal: the first firing', () => {
-  it('opens an incident: the incident, its alarm, the group pointer, incident-opened logged and notice 1, counters +1/+1', () => {
+  it('opens an incident: the incident, its alarm, the group pointer, incident-opened logged, notice 1, page 1 to on-call, the duty-manager’s timer, counters +1/+1', () => {
     // Prepare
     const ctx = fixedContext();
     const signal = firing('disk-1', 0, { severity: 'critical', details: { alarmName: 'disk-1' } });
@@ -73,6 +73,10 @@ describe('decideSignal: the first firing', () => {
       openedAt: ctx.now,
       startedAt: at(0),
       noticeSequence: 1,
+      announced: true,
+      pageSequence: 1,
+      pagedStage: 0,
+      nextEscalation: { step: 1, at: ctx.now + 300 * SECOND },
       version: 1,
     });
     expect(t.alarm).toEqual({ dedupKey: 'disk-1', status: 'firing', at: at(0), incidentId: 'inc-fixed', version: 1 });
@@ -115,21 +119,40 @@ describe('decideSignal: the first firing', () => {
         fix: {},
       },
     ]);
+    expect(t.pages).toEqual([
+      {
+        schema: PAGE_SCHEMA,
+        pageId: 'inc-fixed-p1',
+        type: 'opened',
+        incidentId: 'inc-fixed',
+        stage: 'on-call',
+        severity: 'critical',
+        component: 'shared-disk',
+        market: 'equities',
+        summary: signal.summary,
+        announced: true,
+        issuedAt: iso(ctx.now),
+        openedAt: iso(ctx.now),
+      },
+    ]);
+    expect(t.timers).toEqual([{ incidentId: 'inc-fixed', step: 1, at: ctx.now + 300 * SECOND }]);
     expect(t.market).toBeUndefined();
   });
 
-  it('decides the same transition, notice id included, when the same delivery is decided again', () => {
+  it('decides the same transition, notice and page ids included, when the same delivery is decided again', () => {
     // Prepare: a retry after a lost race re-reads the same snapshot
     const snapshot: SignalSnapshot = { groupKey: 'key:disk-1', market: trading() };
+    const signal = firing('disk-1', 0, { severity: 'critical' });
 
     // Act
-    const first = decideSignal(snapshot, firing('disk-1', 0), fixedContext());
-    const retry = decideSignal(snapshot, firing('disk-1', 0), fixedContext());
+    const first = decideSignal(snapshot, signal, fixedContext());
+    const retry = decideSignal(snapshot, signal, fixedContext());
 
     // Assess
     expect(retry).toEqual(first);
     expect(first.notices[0]!.noticeId).toBe(noticeId('inc-fixed', 1));
     expect(noticeId('inc-fixed', 1)).toBe('inc-fixed-n1');
+    expect(first.pages!.map((p) => p.pageId)).toEqual(['inc-fixed-p1']);
   });
 
   it('opens the incident over a group pointer left by a resolved incident, the pointer at its next version', () => {
@@ -152,16 +175,35 @@ describe('decideSignal: the first firing', () => {
     expect(t.alarm).toEqual({ dedupKey: 'disk-1', status: 'firing', at: at(20), incidentId: 'inc-fixed', closedThrough: at(5), version: 3 });
   });
 
-  it('names notices <incidentId>-n<sequence> in the world, from the first notice on', async () => {
+  it('names notices <incidentId>-n<sequence> and pages <incidentId>-p<n> in the world, from the first on', async () => {
     // Prepare
     const w = world();
 
     // Act
-    const step = await w.deliver(firing('disk-1', 0));
+    const step = await w.deliver(firing('disk-1', 0, { severity: 'critical' }));
 
     // Assess
     expect(step.incidentId).toBe('inc-1');
     expect(w.noticesOf('inc-1').map((n) => n.noticeId)).toEqual(['inc-1-n1']);
+    expect(w.pagesOf('inc-1').map((p) => p.pageId)).toEqual(['inc-1-p1']);
+  });
+
+  it.each<[string, AlarmSignal, NoticeType[]]>([
+    ['a critical alarm of the participant-facing shared disk', firing('disk-1', 0, { severity: 'critical' }), ['incident-opened']],
+    ['a major alarm of the participant-facing shared disk (below announceSeverity)', firing('disk-1', 0), []],
+    ['a critical alarm of market data (internal)', firing('feed-1', 0, { severity: 'critical' }), []],
+    ['a critical alarm of a component not configured', firing('deriv-1', 0, { severity: 'critical' }), []],
+    ['a critical bookkeeping alarm of the shared disk', firing('disk-1', 0, { severity: 'critical', bookkeeping: true }), []],
+  ])('opens an incident for %s: notices %j, and always page 1 to on-call', (_, signal, notices) => {
+    // Act
+    const t = decideSignal({ groupKey: `key:${signal.dedupKey}`, market: trading() }, signal, fixedContext());
+
+    // Assess
+    expect(t.action).toBe('opened');
+    expect(t.notices.map((n) => n.type)).toEqual(notices);
+    expect(t.incident!.announced ?? false).toBe(notices.length > 0);
+    expect(t.incident!.noticeSequence).toBe(notices.length);
+    expect(t.pages!.map((p) => [p.type, p.stage, p.announced])).toEqual([['opened', 'on-call', notices.length > 0]]);
   });
 });
 
@@ -210,11 +252,11 @@ describe('ingest: duplicates and older deliveries', () => {
     expect(w.alarm('disk-1')).toMatchObject({ status: 'firing', at: at(10), version: 1 });
   });
 
-  it.each([10, 50])('gathers a storm of %i firings of one key, in any order, into one incident with one notice', async (n) => {
+  it.each([10, 50])('gathers a storm of %i critical firings of one key, in any order, into one incident with one notice and one page', async (n) => {
     // Prepare
     const w = world();
     const storm = shuffled(
-      Array.from({ length: n }, (_, i) => firing('disk-1', i)),
+      Array.from({ length: n }, (_, i) => firing('disk-1', i, { severity: 'critical' })),
       seededRandom(n),
     );
 
@@ -226,6 +268,8 @@ describe('ingest: duplicates and older deliveries', () => {
     expect(actions[0]).toBe('opened');
     expect(actions.slice(1).filter((a) => a !== 'refreshed' && a !== 'duplicate')).toEqual([]);
     expect(w.noticeTrail('inc-1')).toEqual([['incident-opened', 1]]);
+    expect(w.pageTrail('inc-1')).toEqual([['opened', 'on-call']]);
+    expect(w.timersOf('inc-1')).toHaveLength(1);
     expect(w.timelineOf('inc-1').map((e) => e.kind)).toEqual(['incident-opened']);
     expect(w.alarm('disk-1')).toMatchObject({ status: 'firing', at: at(n - 1), incidentId: 'inc-1' });
     expect(w.incident('inc-1').startedAt).toBe(at(0));
@@ -245,19 +289,20 @@ describe('ingest: duplicates and older deliveries', () => {
     expect(step.commits).toEqual([
       { action: 'refreshed', incidentId: 'inc-1', alarm: { dedupKey: 'disk-1', status: 'firing', at: at(30), incidentId: 'inc-1', version: 2 }, timeline: [], notices: [] },
     ]);
-    expect(w.incident('inc-1')).toMatchObject({ version: 1, noticeSequence: 1 });
+    expect(w.incident('inc-1')).toMatchObject({ version: 1, noticeSequence: 0, pageSequence: 1 });
     expect(w.incidentAlarms('inc-1')).toEqual([expect.objectContaining({ dedupKey: 'disk-1', status: 'firing', at: at(0) })]);
   });
 });
 
 describe('ingest: grouping policy', () => {
-  const alarms = [firing('disk-1', 0), firing('disk-2', 1), firing('feed-1', 2), firing('deriv-1', 3)];
+  // Only disk-1 is announced by itself: critical, on the participant-facing shared disk.
+  const alarms = [firing('disk-1', 0, { severity: 'critical' }), firing('disk-2', 1), firing('feed-1', 2), firing('deriv-1', 3)];
 
-  it.each<[PolicyConfig['groupBy'], string[][]]>([
-    ['dedupKey', [['disk-1'], ['disk-2'], ['feed-1'], ['deriv-1']]],
-    ['component', [['disk-1', 'disk-2'], ['feed-1'], ['deriv-1']]],
-    ['market', [['disk-1', 'disk-2', 'feed-1'], ['deriv-1']]],
-  ])('groupBy %s gathers the alarms %j into one incident each', async (groupBy, expected) => {
+  it.each<[PolicyConfig['groupBy'], string[][], boolean[]]>([
+    ['dedupKey', [['disk-1'], ['disk-2'], ['feed-1'], ['deriv-1']], [true, false, false, false]],
+    ['component', [['disk-1', 'disk-2'], ['feed-1'], ['deriv-1']], [true, false, false]],
+    ['market', [['disk-1', 'disk-2', 'feed-1'], ['deriv-1']], [true, false]],
+  ])('groupBy %s gathers the alarms %j into one incident each, announced: %j, each paged once', async (groupBy, expected, announced) => {
     // Prepare
     const w = world({ groupBy });
 
@@ -266,10 +311,33 @@ describe('ingest: grouping policy', () => {
 
     // Assess
     expect(w.incidents().map((i) => Object.keys(w.alarmsOf(i.id)))).toEqual(expected);
+    expect(w.incidents().map((i) => w.noticeTrail(i.id).length > 0)).toEqual(announced);
     for (const incident of w.incidents()) {
-      expect(w.noticeTrail(incident.id)).toEqual([['incident-opened', 1]]);
+      expect(w.noticeTrail(incident.id)).toEqual(incident.announced ? [['incident-opened', 1]] : []);
+      expect(w.pageTrail(incident.id)).toEqual([['opened', 'on-call']]);
       expect(w.counts(incident.id)).toEqual({ alarms: Object.keys(w.alarmsOf(incident.id)).length, firing: Object.keys(w.alarmsOf(incident.id)).length });
     }
+  });
+
+  it.each<[string, AlarmSignal, NoticeType[]]>([
+    ['a critical alarm of the participant-facing shared disk announces it', firing('disk-2', 1, { severity: 'critical' }), ['incident-opened']],
+    ['a major alarm of the shared disk leaves it to operators', firing('disk-2', 1), []],
+    ['a critical alarm of internal surveillance leaves it to operators', firing('surv-1', 1, { severity: 'critical' }), []],
+    ['a critical bookkeeping alarm of the shared disk leaves it to operators', firing('disk-2', 1, { severity: 'critical', bookkeeping: true }), []],
+  ])('on a market-wide incident opened by internal market data, %s', async (_, joining, notices) => {
+    // Prepare: market grouping gathers every equities alarm into one incident
+    const w = world({ groupBy: 'market' });
+    await w.deliver(firing('feed-1', 0, { severity: 'critical' }));
+
+    // Act
+    const step = await w.deliver(joining);
+
+    // Assess
+    expect(step.action).toBe('attached');
+    expect(step.notices.map((n) => n.type)).toEqual(notices);
+    expect(w.incident('inc-1').announced ?? false).toBe(notices.length > 0);
+    if (notices.length) expect(step.notices[0]).toMatchObject({ sequence: 1, summary: joining.summary, effectiveAt: iso(joining.occurredAt), detail: { component: 'shared-disk' } });
+    expect(step.pages).toEqual([]);
   });
 
   it('attaches a second alarm of the group without writing the incident: its alarm items, one alarm-attached entry, the counters', async () => {
@@ -316,7 +384,7 @@ describe('ingest: severity', () => {
   const ranked = (a: Severity, b: Severity) => (SEVERITIES.indexOf(a) <= SEVERITIES.indexOf(b) ? a : b);
   const pairs = SEVERITIES.flatMap((first) => SEVERITIES.map((then) => [first, then] as [Severity, Severity]));
 
-  it.each(pairs)('keeps the worst of %s then %s, logging severity-raised only when it rises', async (first, then) => {
+  it.each(pairs)('keeps the worst of %s then %s, logging and paging severity-raised only when it rises, announcing when it reaches critical', async (first, then) => {
     // Prepare
     const w = world({ groupBy: 'component' });
     await w.deliver(firing('disk-1', 0, { severity: first }));
@@ -331,7 +399,10 @@ describe('ingest: severity', () => {
     expect(raised.map((e) => e.text)).toEqual(worst === first ? [] : [`Severity raised from ${first} to ${then}.`]);
     // The incident item is written only when its severity changed.
     expect(step.commits.some((t) => t.incident)).toBe(worst !== first);
-    expect(step.notices).toEqual([]);
+    expect(step.pages.map((p) => [p.type, p.stage, p.severity])).toEqual(worst === first ? [] : [['severity-raised', 'on-call', then]]);
+    // The shared disk faces participants: they hear of it once it is critical, and only once.
+    expect(step.notices.map((n) => [n.type, n.sequence, n.severity])).toEqual(first !== 'critical' && then === 'critical' ? [['incident-opened', 1, 'critical']] : []);
+    expect(w.noticeTrail('inc-1')).toEqual(worst === 'critical' ? [['incident-opened', 1]] : []);
   });
 
   it('raises the severity on a newer firing of the same key too', async () => {
@@ -348,7 +419,7 @@ describe('ingest: severity', () => {
     expect(step.timeline.map((e) => e.kind)).toEqual(['severity-raised']);
   });
 
-  it('raises the severity for an older, more severe firing of a key (incident and timeline, no notice)', async () => {
+  it('raises the severity for an older, more severe firing of a key: incident, timeline, a page, and the announcement it now deserves', async () => {
     // Prepare: the critical firing at 5 is overtaken by a newer firing before it arrives
     const w = world();
     await w.deliverAll([firing('disk-1', 0, { severity: 'minor' }), firing('disk-1', 10, { severity: 'minor' })]);
@@ -358,9 +429,24 @@ describe('ingest: severity', () => {
 
     // Assess
     expect(step.action).toBe('severity-raised');
-    expect(w.incident('inc-1')).toMatchObject({ severity: 'critical', startedAt: at(0) });
+    expect(w.incident('inc-1')).toMatchObject({ severity: 'critical', startedAt: at(0), announced: true });
     expect(w.alarm('disk-1')).toMatchObject({ status: 'firing', at: at(10) });
     expect(step.timeline.map((e) => e.kind)).toEqual(['severity-raised']);
+    expect(step.pages.map((p) => [p.type, p.stage])).toEqual([['severity-raised', 'on-call']]);
+    expect(step.notices.map((n) => [n.type, n.sequence, n.severity])).toEqual([['incident-opened', 1, 'critical']]);
+  });
+
+  it('raises the severity of an internal component’s incident without telling participants', async () => {
+    // Prepare
+    const w = world();
+    await w.deliver(firing('feed-1', 0, { severity: 'minor' }));
+
+    // Act
+    const step = await w.deliver(firing('feed-1', 1, { severity: 'critical' }));
+
+    // Assess
+    expect(w.incident('inc-1')).toMatchObject({ severity: 'critical', noticeSequence: 0 });
+    expect(step.pages.map((p) => [p.type, p.severity, p.announced])).toEqual([['severity-raised', 'critical', false]]);
     expect(step.notices).toEqual([]);
   });
 
@@ -390,9 +476,24 @@ describe('ingest: severity', () => {
     expect(step.timeline.map((e) => e.kind)).not.toContain('severity-raised');
   });
 
-  it('numbers later notices with the raised severity', async () => {
+  it.each<[Severity, [NoticeType, Severity][]]>([
+    [
+      'critical',
+      [
+        ['incident-opened', 'critical'],
+        ['incident-resolved', 'critical'],
+      ],
+    ],
+    [
+      'minor',
+      [
+        ['incident-opened', 'minor'],
+        ['incident-resolved', 'critical'],
+      ],
+    ],
+  ])('with announceSeverity %s, announces when the incident reaches it and numbers later notices with the raised severity', async (announceSeverity, expected) => {
     // Prepare
-    const w = world();
+    const w = world({ announceSeverity });
     await w.deliverAll([firing('disk-1', 0, { severity: 'minor' }), firing('disk-1', 1, { severity: 'critical' }), ok('disk-1', 2)]);
     w.clock.advance(QUIET);
 
@@ -400,9 +501,12 @@ describe('ingest: severity', () => {
     await w.sweep();
 
     // Assess
-    expect(w.noticesOf('inc-1').map((n) => [n.type, n.severity])).toEqual([
-      ['incident-opened', 'minor'],
-      ['incident-resolved', 'critical'],
+    expect(w.noticesOf('inc-1').map((n) => [n.type, n.severity])).toEqual(expected);
+    expect(w.noticesOf('inc-1').map((n) => n.sequence)).toEqual([1, 2]);
+    expect(w.pageTrail('inc-1')).toEqual([
+      ['opened', 'on-call'],
+      ['severity-raised', 'on-call'],
+      ['resolved', 'on-call'],
     ]);
   });
 });
@@ -458,9 +562,11 @@ describe('ingest: an OK delivered before its own firing', () => {
     expect(w.alarmsOf('inc-1')).toEqual({ 'disk-1': 'resolved' });
     expect(swept.resolved.map((o) => o.incidentId)).toEqual(['inc-1']);
     expect(w.incident('inc-1')).toMatchObject({ status: 'resolved', startedAt: at(0) });
-    expect(w.noticeTrail('inc-1')).toEqual([
-      ['incident-opened', 1],
-      ['incident-resolved', 2],
+    // A major alarm: operators hear of it from start to end, participants never.
+    expect(w.noticeTrail('inc-1')).toEqual([]);
+    expect(w.pageTrail('inc-1')).toEqual([
+      ['opened', 'on-call'],
+      ['resolved', 'on-call'],
     ]);
   });
 
@@ -551,11 +657,12 @@ describe('ingest: after the incident resolved', () => {
     expect(step.incidentId).toBe('inc-2');
     expect(w.group('key:disk-1')!.incidentId).toBe('inc-2');
     expect(w.alarm('disk-1')).toMatchObject({ status: 'firing', at: at(11), incidentId: 'inc-2', closedThrough: at(10) });
-    expect(w.noticeTrail('inc-2')).toEqual([['incident-opened', 1]]);
-    expect(w.noticeTrail('inc-1')).toEqual([
-      ['incident-opened', 1],
-      ['incident-resolved', 2],
+    expect(w.pagesOf('inc-2').map((p) => [p.pageId, p.type])).toEqual([['inc-2-p1', 'opened']]);
+    expect(w.pageTrail('inc-1')).toEqual([
+      ['opened', 'on-call'],
+      ['resolved', 'on-call'],
     ]);
+    expect([w.noticeTrail('inc-1'), w.noticeTrail('inc-2')]).toEqual([[], []]);
     expect(w.incident('inc-1').status).toBe('resolved');
     expect(w.incident('inc-2').startedAt).toBe(at(11));
   });
@@ -747,17 +854,69 @@ describe('ingest: inhibition while the market is halted', () => {
     expect(w.alarmsOf('inc-1')).toEqual({ 'disk-1': 'firing', 'disk-2': 'resolved' });
   });
 
-  it('opens its own incident, with its notice, for an alarm of another component', async () => {
+  it.each<[string, AlarmSignal]>([
+    ['market data (internal)', firing('feed-1', 5)],
+    ['surveillance, even when critical', firing('surv-1', 5, { severity: 'critical' })],
+  ])('inhibits an alarm of another component of the halted market, %s: it joins the halting incident, with no incident, page or notice of its own', async (_, signal) => {
     // Prepare
     const w = await haltedForDisk();
 
     // Act
-    const step = await w.deliver(firing('feed-1', 5));
+    const step = await w.deliver(signal);
+
+    // Assess
+    expect(step.action).toBe('inhibited');
+    expect(step.incidentId).toBe('inc-1');
+    expect(w.incidents()).toHaveLength(1);
+    expect(step.notices).toEqual([]);
+    expect(w.group(`key:${signal.dedupKey}`)).toMatchObject({ incidentId: 'inc-1' });
+    expect(Object.keys(w.alarmsOf('inc-1'))).toEqual(['disk-1', signal.dedupKey].sort());
+  });
+
+  it.each<[string, AlarmSignal, NoticeType[]]>([
+    ['of a component not configured, paged only', firing('deriv-1', 5, { severity: 'critical' }), []],
+    ['of a participant-facing component, announced by its own rules', firing('deriv-2', 5, { severity: 'critical', component: 'clearing' }), ['incident-opened']],
+  ])('opens its own incident for an alarm of another market %s', async (_, signal, notices) => {
+    // Prepare
+    const w = new IncidentWorld({ ...TSE_CONFIG, components: [...TSE_CONFIG.components!, { id: 'clearing', market: 'derivatives', participantFacing: true }] });
+    await w.deliver(firing('disk-1', 0));
+    await w.command({ command: 'declare-halt', incidentId: 'inc-1' });
+
+    // Act
+    const step = await w.deliver(signal);
 
     // Assess
     expect(step.action).toBe('opened');
     expect(step.incidentId).toBe('inc-2');
-    expect(w.noticeTrail('inc-2')).toEqual([['incident-opened', 1]]);
+    expect(w.incident('inc-2').market).toBe('derivatives');
+    expect(w.noticeTrail('inc-2').map(([type]) => type)).toEqual(notices);
+    expect(w.pageTrail('inc-2')).toEqual([['opened', 'on-call']]);
+  });
+
+  it('opens its own incident for Tocsin’s bookkeeping alarm on the halted market: it still pages, and tells participants nothing', async () => {
+    // Prepare
+    const w = await haltedForDisk();
+
+    // Act
+    const step = await w.deliver(firing('disk-2', 5, { severity: 'critical', bookkeeping: true, mayHalt: false }));
+
+    // Assess
+    expect(step.action).toBe('opened');
+    expect(w.incident(step.incidentId)).toMatchObject({ internal: true, noticeSequence: 0 });
+    expect(w.noticeTrail(step.incidentId)).toEqual([]);
+    expect(w.pageTrail(step.incidentId)).toEqual([['opened', 'on-call']]);
+  });
+
+  it('announces the halting incident, unannounced until the halt, and numbers the halt after it', async () => {
+    // Act: a major disk alarm reaches operators only, until an operator halts the market for it
+    const w = await haltedForDisk();
+
+    // Assess
+    expect(w.noticeTrail('inc-1')).toEqual([
+      ['incident-opened', 1],
+      ['halt', 2],
+    ]);
+    expect(w.incident('inc-1').announced).toBe(true);
   });
 
   it('stops inhibiting once the halting incident is resolved', async () => {
@@ -811,7 +970,7 @@ describe('ingest: halt policy (haltOnCritical)', () => {
     expect(w.market('equities').status).toBe('halted');
   });
 
-  it('halts when an open incident’s alarm turns critical, with severity-raised and halt in one transition', async () => {
+  it('halts when an open incident’s alarm turns critical, with severity-raised, the announcement and the halt in one transition', async () => {
     // Prepare
     const w = world({ haltOnCritical: true });
     await w.deliver(firing('disk-1', 0, { severity: 'major' }));
@@ -823,17 +982,22 @@ describe('ingest: halt policy (haltOnCritical)', () => {
     expect(step.action).toBe('halted');
     expect(step.commits).toHaveLength(1);
     expect(step.timeline.map((e) => e.kind)).toEqual(['severity-raised', 'halt']);
-    expect(step.notices.map((n) => [n.type, n.sequence])).toEqual([['halt', 2]]);
+    expect(step.notices.map((n) => [n.type, n.sequence])).toEqual([
+      ['incident-opened', 1],
+      ['halt', 2],
+    ]);
+    expect(step.pages.map((p) => [p.type, p.stage])).toEqual([['severity-raised', 'on-call']]);
     expect(w.market('equities')).toMatchObject({ status: 'halted', incidentId: 'inc-1' });
   });
 
-  it.each<[string, PolicyInput, AlarmSignal]>([
-    ['the policy is off', { haltOnCritical: false }, firing('disk-1', 0, { severity: 'critical' })],
-    ['the component is not marked critical', { haltOnCritical: true }, firing('feed-1', 0, { severity: 'critical' })],
-    ['the component is not configured', { haltOnCritical: true }, firing('deriv-1', 0, { severity: 'critical' })],
-    ['the alarm is only major', { haltOnCritical: true }, firing('disk-1', 0, { severity: 'major' })],
-    ['the alarm may not halt', { haltOnCritical: true }, firing('disk-1', 0, { severity: 'critical', mayHalt: false })],
-  ])('does not halt when %s', async (_, policy, signal) => {
+  it.each<[string, PolicyInput, AlarmSignal, NoticeType[]]>([
+    ['the policy is off', { haltOnCritical: false }, firing('disk-1', 0, { severity: 'critical' }), ['incident-opened']],
+    ['the component is not marked critical', { haltOnCritical: true }, firing('feed-1', 0, { severity: 'critical' }), []],
+    ['the component is not configured', { haltOnCritical: true }, firing('deriv-1', 0, { severity: 'critical' }), []],
+    ['the alarm is only major', { haltOnCritical: true }, firing('disk-1', 0, { severity: 'major' }), []],
+    ['the alarm may not halt', { haltOnCritical: true }, firing('disk-1', 0, { severity: 'critical', mayHalt: false }), ['incident-opened']],
+    ['the alarm is Tocsin’s bookkeeping', { haltOnCritical: true }, firing('disk-1', 0, { severity: 'critical', bookkeeping: true }), []],
+  ])('does not halt when %s (notices: %j)', async (_, policy, signal, notices) => {
     // Prepare
     const w = world(policy);
 
@@ -843,11 +1007,29 @@ describe('ingest: halt policy (haltOnCritical)', () => {
     // Assess
     expect(step.action).toBe('opened');
     expect(step.commits.some((t) => t.market)).toBe(false);
-    expect(step.notices.map((n) => n.type)).toEqual(['incident-opened']);
+    expect(step.notices.map((n) => n.type)).toEqual(notices);
+    expect(step.pages.map((p) => p.type)).toEqual(['opened']);
     expect(w.market('equities').status).toBe('trading');
   });
 
-  it('does not halt again when the market is already halted for another incident', async () => {
+  it('halts for a bookkeeping alarm that says it may (a holder went silent with no ready standby), announcing the incident first', async () => {
+    // Prepare
+    const w = world({ haltOnCritical: true });
+
+    // Act
+    const step = await w.deliver(firing('disk-1', 0, { severity: 'critical', bookkeeping: true, mayHalt: true }));
+
+    // Assess
+    expect(step.action).toBe('opened');
+    expect(w.incident('inc-1')).toMatchObject({ internal: true, announced: true });
+    expect(step.notices.map((n) => [n.type, n.sequence])).toEqual([
+      ['incident-opened', 1],
+      ['halt', 2],
+    ]);
+    expect(w.market('equities')).toMatchObject({ status: 'halted', incidentId: 'inc-1' });
+  });
+
+  it('does not halt again when the market is already halted for another incident: the critical alarm joins it (inhibition)', async () => {
     // Prepare
     const w = world({ haltOnCritical: true });
     await w.deliver(firing('feed-1', 0));
@@ -857,10 +1039,12 @@ describe('ingest: halt policy (haltOnCritical)', () => {
     // Act
     const step = await w.deliver(firing('disk-1', 1, { severity: 'critical' }));
 
-    // Assess
-    expect(step.action).toBe('opened');
+    // Assess: the halting incident, already announced by its halt, is only raised
+    expect(step.action).toBe('inhibited');
+    expect(step.incidentId).toBe('inc-1');
     expect(step.commits.some((t) => t.market)).toBe(false);
-    expect(step.notices.map((n) => n.type)).toEqual(['incident-opened']);
+    expect(step.notices).toEqual([]);
+    expect(w.incident('inc-1')).toMatchObject({ severity: 'critical', noticeSequence: 2 });
     expect(w.market('equities')).toEqual(halted);
   });
 
@@ -926,10 +1110,10 @@ describe('ingest: concurrent deliveries', () => {
     expect(w.timelineOf('inc-1')).toHaveLength(21);
   });
 
-  it('opens one incident for first firings of one group that all read no incident: the others lose the race, decide again and attach', async () => {
-    // Prepare
+  it('opens one incident for first firings of one group that all read no incident: the others lose the race, decide again and attach, announcing and paging once', async () => {
+    // Prepare: each would announce the incident it opens (critical, participant-facing)
     const w = world({ groupBy: 'component' });
-    const storm = Array.from({ length: 5 }, (_, i) => firing(`disk-${i + 1}`, 5 - i));
+    const storm = Array.from({ length: 5 }, (_, i) => firing(`disk-${i + 1}`, 5 - i, { severity: 'critical' }));
 
     // Act
     const steps = await atOnce(w, storm);
@@ -940,6 +1124,8 @@ describe('ingest: concurrent deliveries', () => {
     const [incident, ...others] = w.incidents();
     expect(others).toEqual([]);
     expect(w.noticeTrail(incident!.id)).toEqual([['incident-opened', 1]]);
+    expect(w.pageTrail(incident!.id)).toEqual([['opened', 'on-call']]);
+    expect(w.timersOf(incident!.id)).toHaveLength(1);
     expect(Object.keys(w.alarmsOf(incident!.id))).toEqual(['disk-1', 'disk-2', 'disk-3', 'disk-4', 'disk-5']);
     expect(w.counts(incident!.id)).toEqual({ alarms: 5, firing: 5 });
     expect(incident!.startedAt).toBe(at(1));
@@ -978,6 +1164,20 @@ describe('notices and timeline entries', () => {
       expect(announced.length).toBeLessThanOrEqual(1);
     }
     expect(notices.every((n) => n.detail.incidentStartedAt === iso(at(0)))).toBe(true);
+  });
+
+  it('pages on-call when it opens, when its severity rises and when it resolves, numbered 1..n as <incidentId>-p<n>', async () => {
+    // Act
+    const w = await busyWorld();
+
+    // Assess: the incident was announced on its way (critical), so the pages after it say so
+    expect(w.pagesOf('inc-1').map((p) => [p.pageId, p.type, p.stage, p.severity, p.announced])).toEqual([
+      ['inc-1-p1', 'opened', 'on-call', 'major', false],
+      ['inc-1-p2', 'severity-raised', 'on-call', 'critical', true],
+      ['inc-1-p3', 'resolved', 'on-call', 'critical', true],
+    ]);
+    expect(w.incident('inc-1')).toMatchObject({ pageSequence: 3 });
+    expect(w.incident('inc-1').nextEscalation).toBeUndefined();
   });
 
   it('gives every timeline entry a unique id, and reads them back in time order', async () => {
@@ -1040,8 +1240,9 @@ describe('delivery order does not change the outcome', () => {
   ];
   const SHUFFLES = 200;
 
+  /** Major alarms are announced here (`announceSeverity: 'major'`): the shared disk's incidents reach participants, the others only operators. */
   async function outcomeOf(delivery: readonly AlarmSignal[], groupBy: PolicyConfig['groupBy']) {
-    const w = world({ groupBy });
+    const w = world({ groupBy, announceSeverity: 'major' });
     await w.deliverAll(delivery, SECOND);
     w.clock.advance(QUIET);
     await w.sweep();
@@ -1057,27 +1258,27 @@ describe('delivery order does not change the outcome', () => {
     [
       'dedupKey',
       {
-        'key:deriv-1': ['resolved', 1, ['incident-opened', 'incident-resolved']],
+        'key:deriv-1': ['resolved', 1, []],
         'key:disk-1': ['resolved', 0, ['incident-opened', 'incident-resolved']],
         'key:disk-2': ['resolved', 5, ['incident-opened', 'incident-resolved']],
-        'key:feed-1': ['open', 8, ['incident-opened']],
-        'key:feed-2': ['resolved', 45, ['incident-opened', 'incident-resolved']],
-        'key:surv-2': ['open', 2, ['incident-opened']],
+        'key:feed-1': ['open', 8, []],
+        'key:feed-2': ['resolved', 45, []],
+        'key:surv-2': ['open', 2, []],
       },
     ],
     [
       'component',
       {
-        'component:market-data': ['open', 8, ['incident-opened']],
-        'component:matching-engine': ['resolved', 1, ['incident-opened', 'incident-resolved']],
+        'component:market-data': ['open', 8, []],
+        'component:matching-engine': ['resolved', 1, []],
         'component:shared-disk': ['resolved', 0, ['incident-opened', 'incident-resolved']],
-        'component:surveillance': ['open', 2, ['incident-opened']],
+        'component:surveillance': ['open', 2, []],
       },
     ],
     [
       'market',
       {
-        'market:derivatives': ['resolved', 1, ['incident-opened', 'incident-resolved']],
+        'market:derivatives': ['resolved', 1, []],
         'market:equities': ['open', 0, ['incident-opened']],
       },
     ],
@@ -1115,9 +1316,9 @@ describe('delivery order does not change the outcome', () => {
   );
 
   it.each<PolicyConfig['groupBy']>(['dedupKey', 'component', 'market'])(
-    `groupBy %s: the worst severity of each incident does not depend on the order either (${SHUFFLES} shuffles)`,
+    `groupBy %s: the worst severity of each incident, and whether participants heard of it, do not depend on the order either (${SHUFFLES} shuffles)`,
     async (groupBy) => {
-      // Prepare: the same events, with severities that vary within each alarm
+      // Prepare: the same events, with severities that vary within each alarm (announced at critical)
       const ladder: Severity[] = ['info', 'critical', 'minor', 'major'];
       const graded = events.map((e, i) => (e.status === 'firing' ? { ...e, severity: ladder[i % ladder.length]! } : e));
       const severities = async (delivery: readonly AlarmSignal[]) => {
@@ -1125,9 +1326,18 @@ describe('delivery order does not change the outcome', () => {
         await w.deliverAll(delivery, SECOND);
         w.clock.advance(QUIET);
         await w.sweep();
-        return Object.fromEntries(w.incidents().map((i) => [i.groupKey, i.severity]).sort(([a], [b]) => a!.localeCompare(b!)));
+        return Object.fromEntries(
+          w
+            .incidents()
+            .map((i) => [i.groupKey, [i.severity, w.noticeTrail(i.id)]] as const)
+            .sort(([a], [b]) => a.localeCompare(b)),
+        );
       };
       const expected = await severities(graded);
+      // Not vacuous: some incidents are announced and some are not.
+      const trails = Object.values(expected).map(([, trail]) => trail.length > 0);
+      expect(trails).toContain(true);
+      expect(trails).toContain(false);
       const failing: number[] = [];
 
       // Act
@@ -1178,7 +1388,7 @@ describe('delivery order does not change the outcome', () => {
     for (let seed = 1; seed <= SHUFFLES; seed += 1) {
       const random = seededRandom(seed);
       const delivery = withRedeliveries(shuffled(storm, random), 3, random);
-      const w = world({ groupBy: 'component' });
+      const w = world({ groupBy: 'component', announceSeverity: 'major' });
       await w.deliverAll(delivery, SECOND);
       const incident = w.incident('inc-1');
       const [opening] = w.noticesOf('inc-1');

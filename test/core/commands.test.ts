@@ -49,6 +49,8 @@ describe('parseOperatorCommand', () => {
     ['resolve', { command: 'resolve', incidentId: 'inc-1' }],
     ['resolve with a note', { command: 'resolve', incidentId: 'inc-1', note: 'disk replaced' }],
     ['annotate', { command: 'annotate', incidentId: 'inc-1', note: 'vendor engineer on site' }],
+    ['announce', { command: 'announce', incidentId: 'inc-1', note: 'Order entry suspended on all equities.' }],
+    ['announce on behalf of an operator', { command: 'announce', incidentId: 'inc-1', note: '第2報: recovery expected 12:30', as: 'tanaka' }],
     ['declare-halt naming nothing', { command: 'declare-halt' }],
     ['declare-halt in full', { command: 'declare-halt', incidentId: 'inc-1', market: 'equities', segments: ['first', 'second'], note: 'shared disk failure' }],
     ['schedule-resume in UTC', { command: 'schedule-resume', effectiveAt: '2020-10-02T00:00:00Z' }],
@@ -64,8 +66,8 @@ describe('parseOperatorCommand', () => {
     expect(command).toEqual(input);
   });
 
-  it('knows exactly the eight commands of the design', () => {
-    expect([...OPERATOR_COMMANDS].sort()).toEqual(['ack', 'annotate', 'declare-halt', 'drill', 'failover', 'resolve', 'resume', 'schedule-resume']);
+  it('knows exactly the nine commands of the design', () => {
+    expect([...OPERATOR_COMMANDS].sort()).toEqual(['ack', 'annotate', 'announce', 'declare-halt', 'drill', 'failover', 'resolve', 'resume', 'schedule-resume']);
   });
 
   it.each<[string, unknown, string]>([
@@ -76,6 +78,10 @@ describe('parseOperatorCommand', () => {
     ['annotate without incidentId', { command: 'annotate', note: 'hello' }, 'incidentId'],
     ['ack with an empty incidentId', { command: 'ack', incidentId: '' }, 'incidentId'],
     ['annotate without note', { command: 'annotate', incidentId: 'inc-1' }, 'note'],
+    ['announce without note', { command: 'announce', incidentId: 'inc-1' }, 'note'],
+    ['announce without incidentId', { command: 'announce', note: 'Order entry suspended.' }, 'incidentId'],
+    ['announce with an empty note', { command: 'announce', incidentId: 'inc-1', note: '' }, 'note'],
+    ['announce with a note over 2000 characters', { command: 'announce', incidentId: 'inc-1', note: 'x'.repeat(2001) }, 'note'],
     ['schedule-resume without effectiveAt', { command: 'schedule-resume' }, 'effectiveAt'],
     ['a date with no time', { command: 'schedule-resume', effectiveAt: '2020-10-02' }, 'effectiveAt'],
     ['a date-time with no offset', { command: 'schedule-resume', effectiveAt: '2020-10-02T09:00:00' }, 'effectiveAt'],
@@ -107,13 +113,14 @@ describe('parseOperatorCommand', () => {
     ['effectiveAt on resume', { command: 'resume', effectiveAt: '2020-10-02T09:00:00+09:00' }],
     ['segments on schedule-resume', { command: 'schedule-resume', segments: ['first'], effectiveAt: '2020-10-02T09:00:00+09:00' }],
     ['market on ack', { command: 'ack', incidentId: 'inc-1', market: 'equities' }],
+    ['market on announce (the incident says which)', { command: 'announce', incidentId: 'inc-1', note: 'x', market: 'equities' }],
   ])('rejects a field the command does not take %s, naming it', (_, input) => {
     // Act
     const error = thrown(() => parseOperatorCommand(input));
 
     // Assess
     expect(error).toBeInstanceOf(ValidationError);
-    const unknown = Object.keys(input).find((k) => !['command', 'incidentId'].includes(k))!;
+    const unknown = Object.keys(input).find((k) => !['command', 'incidentId', 'note'].includes(k))!;
     expect(error.message).toContain(`"${unknown}"`);
   });
 
@@ -131,6 +138,7 @@ describe('isIncidentCommand and isFailoverCommand', () => {
     [{ command: 'ack', incidentId: 'inc-1' }, 'incident'],
     [{ command: 'resolve', incidentId: 'inc-1' }, 'incident'],
     [{ command: 'annotate', incidentId: 'inc-1', note: 'x' }, 'incident'],
+    [{ command: 'announce', incidentId: 'inc-1', note: 'x' }, 'incident'],
     [{ command: 'declare-halt' }, 'market'],
     [{ command: 'schedule-resume', effectiveAt: '2020-10-02T00:00:00Z' }, 'market'],
     [{ command: 'resume' }, 'market'],
@@ -193,7 +201,7 @@ describe('commandMarket', () => {
   });
 });
 
-describe('incident commands: ack, resolve, annotate', () => {
+describe('incident commands: ack, resolve, annotate, announce', () => {
   it('acknowledges an open incident, with a timeline entry and no notice', () => {
     // Act
     const t = decideOn(storedIncident(), { command: 'ack', incidentId: 'inc-7', note: 'on it' });
@@ -244,9 +252,9 @@ describe('incident commands: ack, resolve, annotate', () => {
   });
 
   it('leaves a resolved incident unchanged when resolved again: no second notice', async () => {
-    // Prepare
+    // Prepare: announced (critical, participant-facing)
     const w = new IncidentWorld(TSE_CONFIG);
-    await w.deliver(firing('disk-1', 0));
+    await w.deliver(firing('disk-1', 0, { severity: 'critical' }));
     await w.command({ command: 'resolve', incidentId: 'inc-1' });
 
     // Act
@@ -276,6 +284,7 @@ describe('incident commands: ack, resolve, annotate', () => {
     ['ack', { command: 'ack', incidentId: 'inc-404' }],
     ['resolve', { command: 'resolve', incidentId: 'inc-404' }],
     ['annotate', { command: 'annotate', incidentId: 'inc-404', note: 'x' }],
+    ['announce', { command: 'announce', incidentId: 'inc-404', note: 'x' }],
     ['declare-halt', { command: 'declare-halt', incidentId: 'inc-404' }],
   ])('rejects %s of an incident that does not exist with NotFoundError (404), writing nothing', async (_, input) => {
     // Prepare
@@ -291,6 +300,69 @@ describe('incident commands: ack, resolve, annotate', () => {
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error).toMatchObject({ kind: 'incident', id: 'inc-404' });
     expect(w.store.log).toEqual([]);
+  });
+});
+
+describe('incident commands: announce, through runCommand', () => {
+  it('announces an incident participants never heard of, then numbers each later announcement as an update, 1..n with no gap', async () => {
+    // Prepare: a major shared-disk alarm reaches operators only
+    const w = new IncidentWorld(TSE_CONFIG);
+    await w.deliver(firing('disk-1', 0));
+    expect(w.noticeTrail('inc-1')).toEqual([]);
+
+    // Act
+    const steps = [
+      await w.command({ command: 'announce', incidentId: 'inc-1', note: '第1報: order entry delayed on some equities' }, 'tanaka'),
+      await w.command({ command: 'announce', incidentId: 'inc-1', note: '第2報: cause identified' }, 'sato'),
+      await w.command({ command: 'announce', incidentId: 'inc-1', note: '第3報: recovery expected 12:30' }, 'tanaka'),
+    ];
+
+    // Assess
+    expect(steps.map((s) => s.action)).toEqual(['announced', 'updated', 'updated']);
+    expect(w.noticesOf('inc-1').map((n) => [n.type, n.sequence, n.noticeId, n.summary, n.detail.announcedBy])).toEqual([
+      ['incident-opened', 1, 'inc-1-n1', '第1報: order entry delayed on some equities', 'tanaka'],
+      ['update', 2, 'inc-1-n2', '第2報: cause identified', 'sato'],
+      ['update', 3, 'inc-1-n3', '第3報: recovery expected 12:30', 'tanaka'],
+    ]);
+    expect(w.timelineOf('inc-1').map((e) => [e.kind, e.actor])).toEqual([
+      ['incident-opened', 'alarm:disk-1'],
+      ['announced', 'tanaka'],
+      ['announced', 'sato'],
+      ['announced', 'tanaka'],
+    ]);
+    expect(w.incident('inc-1')).toMatchObject({ announced: true, noticeSequence: 3 });
+  });
+
+  it('tells participants the end of what was announced: resolving after an announcement sends incident-resolved', async () => {
+    // Prepare
+    const w = new IncidentWorld(TSE_CONFIG);
+    await w.deliver(firing('feed-1', 0));
+    await w.command({ command: 'announce', incidentId: 'inc-1', note: 'Market data delayed' });
+
+    // Act
+    await w.command({ command: 'resolve', incidentId: 'inc-1', note: 'feed restored' });
+
+    // Assess
+    expect(w.noticeTrail('inc-1')).toEqual([
+      ['incident-opened', 1],
+      ['incident-resolved', 2],
+    ]);
+  });
+
+  it('rejects announcing a resolved incident (ConflictError), writing nothing', async () => {
+    // Prepare
+    const w = new IncidentWorld(TSE_CONFIG);
+    await w.deliver(firing('feed-1', 0));
+    await w.command({ command: 'resolve', incidentId: 'inc-1' });
+    const commits = w.store.log.length;
+
+    // Act
+    const act = w.command({ command: 'announce', incidentId: 'inc-1', note: 'too late' });
+
+    // Assess
+    await expect(act).rejects.toThrow(ConflictError);
+    expect(w.store.log).toHaveLength(commits);
+    expect(w.noticeTrail('inc-1')).toEqual([]);
   });
 });
 
@@ -311,6 +383,9 @@ describe('market commands: declare-halt', () => {
       ['halt', 'tanaka'],
     ]);
     expect(t.market).toMatchObject({ id: 'equities', status: 'halted', incidentId: 'inc-9', segments: [] });
+    expect(t.incident).toMatchObject({ announced: true });
+    expect(t.pages!.map((p) => [p.pageId, p.type, p.stage, p.announced])).toEqual([['inc-9-p1', 'opened', 'on-call', true]]);
+    expect(t.timers).toEqual([{ incidentId: 'inc-9', step: 1, at: T0 + 5 * MINUTE }]);
   });
 
   it('summarises a manual incident declared without a note by who declared it', () => {
@@ -334,7 +409,7 @@ describe('market commands: declare-halt', () => {
     expect(t.market).toMatchObject({ status: 'halted', incidentId: 'inc-7', segments: ['first'] });
   });
 
-  it('halts, through runCommand, the market of the incident named, for an alarm’s incident', async () => {
+  it('halts, through runCommand, the market of the incident named, for an alarm’s incident, announcing it first', async () => {
     // Prepare
     const w = new IncidentWorld(TSE_CONFIG);
     await w.deliver(firing('deriv-1', 0));

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lambda/core/errors';
-import { parseConfig, parseConfigJson } from '../../lambda/core/config';
+import { escalationOf, parseConfig, parseConfigJson, type TocsinConfigInput } from '../../lambda/core/config';
 
 describe('parseConfig', () => {
   it('accepts {} and applies every default', () => {
@@ -8,11 +8,11 @@ describe('parseConfig', () => {
       markets: [{ id: 'equities', segments: [] }],
       components: [],
       groups: [],
-      policy: { autoResolve: true, autoResolveQuietSeconds: 60, groupBy: 'dedupKey', haltOnCritical: false, ackTimeoutSeconds: 300, resumeLeadMinutes: 15 },
+      policy: { autoResolve: true, autoResolveQuietSeconds: 60, groupBy: 'dedupKey', haltOnCritical: false, ackTimeoutSeconds: 300, announceSeverity: 'critical', resumeLeadMinutes: 15 },
     });
   });
 
-  it('applies group defaults: heartbeat 2 s, lease 10 s, check 2 s, no drills', () => {
+  it('applies group defaults: heartbeat 2 s, lease 10 s, check 2 s, no drills, 300 s startup grace', () => {
     const config = parseConfig({ groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'] }] });
     expect(config.groups[0]).toEqual({
       id: 'shared-disk',
@@ -22,7 +22,13 @@ describe('parseConfig', () => {
       checkIntervalSeconds: 2,
       drills: false,
       drillEveryHours: 0,
+      startupGraceSeconds: 300,
     });
+  });
+
+  it('applies component defaults: not critical, not participant-facing', () => {
+    const config = parseConfig({ components: [{ id: 'surveillance' }] });
+    expect(config.components[0]).toEqual({ id: 'surveillance', critical: false, participantFacing: false });
   });
 
   it('accepts the example configuration of the design', () => {
@@ -32,7 +38,34 @@ describe('parseConfig', () => {
       groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'], heartbeatSeconds: 2, leaseDurationSeconds: 10, checkIntervalSeconds: 2, drills: false }],
       policy: { autoResolve: true, haltOnCritical: false, ackTimeoutSeconds: 300, resumeLeadMinutes: 15 },
     });
-    expect(config.components[0]).toEqual({ id: 'shared-disk', market: 'equities', critical: true });
+    expect(config.components[0]).toEqual({ id: 'shared-disk', market: 'equities', critical: true, participantFacing: false });
+  });
+
+  it('accepts the two audiences’ settings of the design', () => {
+    const config = parseConfig({
+      components: [{ id: 'shared-disk', participantFacing: true }],
+      groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'], startupGraceSeconds: 0 }],
+      policy: {
+        announceSeverity: 'major',
+        escalation: {
+          stages: [
+            { name: 'on-call', afterSeconds: 0 },
+            { name: 'duty-manager', afterSeconds: 300 },
+          ],
+          repeatEverySeconds: 0,
+        },
+      },
+    });
+    expect(config.components[0]!.participantFacing).toBe(true);
+    expect(config.groups[0]!.startupGraceSeconds).toBe(0);
+    expect(config.policy.announceSeverity).toBe('major');
+    expect(config.policy.escalation).toEqual({
+      stages: [
+        { name: 'on-call', afterSeconds: 0 },
+        { name: 'duty-manager', afterSeconds: 300 },
+      ],
+      repeatEverySeconds: 0,
+    });
   });
 
   it.each([
@@ -47,12 +80,16 @@ describe('parseConfig', () => {
     [{ policy: { ackTimeoutSeconds: 0 } }, 'policy.ackTimeoutSeconds: must be > 0'],
     [{ markets: [{ id: 'a' }, { id: 'a' }] }, 'markets[1].id: duplicate id "a"'],
     [{ groups: [{ id: 'g', nodes: ['a', 'b'], drillEveryHours: 24 }] }, 'groups[0].drillEveryHours: needs drills: true'],
+    [{ groups: [{ id: 'g', nodes: ['a', 'b'], startupGraceSeconds: -1 }] }, 'groups[0].startupGraceSeconds: must be >= 0'],
+    [{ components: [{ id: 'disk', participantFacing: 'yes' }] }, 'components[0].participantFacing: '],
+    [{ policy: { announceSeverity: 'urgent' } }, 'policy.announceSeverity: '],
   ])('rejects %j naming the field', (input, expected) => {
     expect(() => parseConfig(input)).toThrow(ConfigError);
     expect(() => parseConfig(input)).toThrow(expected);
   });
 
   it('rejects configuration text that is not JSON', () => {
+    expect(() => parseConfigJson('{groups:')).toThrow(ConfigError);
     expect(() => parseConfigJson('{groups:')).toThrow(/invalid configuration: not valid JSON/);
   });
 
@@ -60,4 +97,34 @@ describe('parseConfig', () => {
     expect(parseConfigJson(undefined)).toEqual(parseConfig({}));
     expect(parseConfigJson('  ')).toEqual(parseConfig({}));
   });
+});
+
+describe('policy.escalation: the stages in force', () => {
+  const stages = (...list: [string, number][]) => list.map(([name, afterSeconds]) => ({ name, afterSeconds }));
+
+  it.each<[string, TocsinConfigInput['policy'], ReturnType<typeof escalationOf>]>([
+    [
+      'without escalation: on-call at 0 s, duty-manager at ackTimeoutSeconds, no reminders',
+      {},
+      { stages: stages(['on-call', 0], ['duty-manager', 300]), repeatEverySeconds: 0 },
+    ],
+    ['without escalation, ackTimeoutSeconds 120', { ackTimeoutSeconds: 120 }, { stages: stages(['on-call', 0], ['duty-manager', 120]), repeatEverySeconds: 0 }],
+    ['one stage, reminders by default off', { escalation: { stages: stages(['on-call', 0]) } }, { stages: stages(['on-call', 0]), repeatEverySeconds: 0 }],
+    [
+      'three stages and reminders, ackTimeoutSeconds ignored',
+      { ackTimeoutSeconds: 120, escalation: { stages: stages(['on-call', 0], ['duty-manager', 300], ['cio', 900]), repeatEverySeconds: 600 } },
+      { stages: stages(['on-call', 0], ['duty-manager', 300], ['cio', 900]), repeatEverySeconds: 600 },
+    ],
+  ])('escalationOf: %s', (_, policy, expected) => {
+    // Prepare
+    const config = parseConfig({ policy });
+
+    // Act
+    const escalation = escalationOf(config.policy);
+
+    // Assess
+    expect(escalation).toEqual(expected);
+  });
+
+  // Its validation errors are specified with the two audiences: test/core/audiences.test.ts.
 });

@@ -3,10 +3,10 @@ import { parseOperatorCommand, type IncidentCommand } from '../../lambda/core/co
 import type { PolicyConfig } from '../../lambda/core/config';
 import type { DecisionContext } from '../../lambda/core/context';
 import { ConflictError } from '../../lambda/core/errors';
-import { acknowledge, annotate, decideIncidentCommand, decideSettle, openManualIncident, resolveByOperator } from '../../lambda/core/incident-lifecycle';
-import { isNoChange, type IncidentCounts, type NoticeType, type TimelineKind } from '../../lambda/core/model';
+import { acknowledge, announceByOperator, annotate, decideIncidentCommand, decideSettle, openManualIncident, resolveByOperator } from '../../lambda/core/incident-lifecycle';
+import { isNoChange, PAGE_SCHEMA, type IncidentCounts, type NoticeType, type TimelineKind } from '../../lambda/core/model';
 import { MINUTE, SECOND, T0, TestClock, TSE_CONFIG } from '../helpers/domain';
-import { firing, IncidentWorld, ok, storedIncident } from '../helpers/domain-fixtures';
+import { firing, IncidentWorld, ok, storedIncident, unannounced } from '../helpers/domain-fixtures';
 
 /**
  * The incident lifecycle (shared/DESIGN.md, "Incident model"): `open → acknowledged → resolved`
@@ -62,11 +62,14 @@ describe('decideSettle', () => {
     expect(t.incidentId).toBe('inc-7');
     expect(t.timeline.map((e) => e.kind)).toEqual(timeline);
     expect(t.notices.map((n) => n.type)).toEqual(notices);
+    // Operators hear of the resolution as they heard of the opening: every stage paged so far.
+    expect((t.pages ?? []).map((p) => [p.type, p.stage])).toEqual(action === 'resolved' ? [['resolved', 'on-call']] : []);
     expect(isNoChange(t)).toBe(timeline.length === 0);
     if (action === 'resolve-cancelled') expect(t.incident).toMatchObject({ resolvePendingSince: undefined, status: 'open', version: 2 });
     if (action === 'resolve-pending') expect(t.incident).toMatchObject({ resolvePendingSince: NOW, status: 'open', version: 2 });
     if (action === 'resolved') {
-      expect(t.incident).toMatchObject({ status: 'resolved', resolvedAt: NOW, resolvedBy: 'auto-resolve', resolvePendingSince: undefined, noticeSequence: 2, version: 2 });
+      expect(t.incident).toMatchObject({ status: 'resolved', resolvedAt: NOW, resolvedBy: 'auto-resolve', resolvePendingSince: undefined, noticeSequence: 2, pageSequence: 2, version: 2 });
+      expect(t.incident!.nextEscalation).toBeUndefined();
       expect(t.notices[0]).toMatchObject({ sequence: 2, noticeId: 'inc-7-n2', detail: { resolvedBy: 'auto-resolve', incidentStartedAt: iso(T0) } });
     }
     // Counters are the store's business: a settle never changes them.
@@ -83,6 +86,20 @@ describe('decideSettle', () => {
     // Assess
     expect(t.action).toBe('nothing-due');
     expect(isNoChange(t)).toBe(true);
+  });
+
+  it('auto-resolves an incident participants never heard of with no notice: a page only', () => {
+    // Prepare
+    const incident = unannounced({ resolvePendingSince: T0 });
+
+    // Act
+    const t = decideSettle(incident, tally(1, 0), fixedContext({}, T0 + QUIET), { mayResolve: true });
+
+    // Assess
+    expect(t.action).toBe('resolved');
+    expect(t.notices).toEqual([]);
+    expect(t.incident).toMatchObject({ status: 'resolved', noticeSequence: 0 });
+    expect(t.pages!.map((p) => [p.pageId, p.type, p.announced])).toEqual([['inc-7-p2', 'resolved', false]]);
   });
 
   it('resolves an acknowledged incident too, keeping who acknowledged it', () => {
@@ -123,7 +140,7 @@ describe('auto-resolve through ingest and sweep', () => {
     expect(w.incident('inc-1')).toMatchObject({ status: 'open', resolvePendingSince: w.clock.now });
   });
 
-  it('does not wait to resolve when autoResolve is false: the incident stays open for an operator', async () => {
+  it('does not wait to resolve when autoResolve is false: the incident stays open for an operator, and its escalation, overdue, runs on the sweep', async () => {
     // Prepare
     const w = world({ autoResolve: false });
     await w.deliver(firing('disk-1', 0));
@@ -137,7 +154,8 @@ describe('auto-resolve through ingest and sweep', () => {
     expect(step.action).toBe('alarm-resolved');
     expect(step.timeline.map((e) => e.kind)).toEqual(['alarm-resolved']);
     expect(swept.resolved).toEqual([]);
-    expect(swept.commits).toEqual([]);
+    expect(swept.commits.map((t) => t.action)).toEqual(['escalated']);
+    expect(swept.pages.map((p) => [p.type, p.stage])).toEqual([['escalated', 'duty-manager']]);
     expect(w.incident('inc-1')).toMatchObject({ status: 'open' });
     expect(w.incident('inc-1').resolvePendingSince).toBeUndefined();
   });
@@ -190,9 +208,9 @@ describe('auto-resolve through ingest and sweep', () => {
   });
 
   it('resolves with notice 2 incident-resolved, from the incident’s start', async () => {
-    // Prepare
+    // Prepare: announced (critical, participant-facing) by the first alarm delivered
     const w = world({ groupBy: 'component' });
-    await w.deliverAll([firing('disk-2', 4), firing('disk-1', 0), ok('disk-2', 9), ok('disk-1', 7)]);
+    await w.deliverAll([firing('disk-2', 4, { severity: 'critical' }), firing('disk-1', 0), ok('disk-2', 9), ok('disk-1', 7)]);
     w.clock.advance(QUIET);
 
     // Act
@@ -213,6 +231,26 @@ describe('auto-resolve through ingest and sweep', () => {
         issuedAt: iso(w.clock.now),
         detail: { resolvedBy: 'auto-resolve', incidentStartedAt: iso(T0) },
       }),
+    ]);
+    expect(swept.pages).toEqual([expect.objectContaining({ pageId: 'inc-1-p2', type: 'resolved', stage: 'on-call', announced: true, issuedAt: iso(w.clock.now) })]);
+  });
+
+  it('resolves an incident participants never heard of (major) with no notice at all, paging on-call', async () => {
+    // Prepare
+    const w = world();
+    await w.deliverAll([firing('disk-1', 0), ok('disk-1', 1)]);
+    w.clock.advance(QUIET);
+
+    // Act
+    const swept = await w.sweep();
+
+    // Assess
+    expect(swept.resolved.map((o) => o.action)).toEqual(['resolved']);
+    expect(swept.notices).toEqual([]);
+    expect(w.noticeTrail('inc-1')).toEqual([]);
+    expect(w.pageTrail('inc-1')).toEqual([
+      ['opened', 'on-call'],
+      ['resolved', 'on-call'],
     ]);
   });
 
@@ -237,10 +275,10 @@ describe('auto-resolve through ingest and sweep', () => {
     expect(w.incidents()).toHaveLength(1);
   });
 
-  it('keeps one incident and two notices through flapping inside the quiet time', async () => {
+  it('keeps one incident, two notices and two pages through flapping inside the quiet time', async () => {
     // Prepare
     const w = world();
-    const flapping = [0, 10, 20, 30, 40, 50].map((s, i) => (i % 2 === 0 ? firing('disk-1', s) : ok('disk-1', s)));
+    const flapping = [0, 10, 20, 30, 40, 50].map((s, i) => (i % 2 === 0 ? firing('disk-1', s, { severity: 'critical' }) : ok('disk-1', s)));
 
     // Act
     await w.deliverAll(flapping, 10 * SECOND);
@@ -253,6 +291,10 @@ describe('auto-resolve through ingest and sweep', () => {
       ['incident-opened', 1],
       ['incident-resolved', 2],
     ]);
+    expect(w.pageTrail('inc-1')).toEqual([
+      ['opened', 'on-call'],
+      ['resolved', 'on-call'],
+    ]);
     expect(w.timelineOf('inc-1').filter((e) => e.kind === 'resolve-cancelled')).toHaveLength(2);
     expect(w.timelineOf('inc-1').filter((e) => e.kind === 'resolve-pending')).toHaveLength(3);
   });
@@ -260,7 +302,7 @@ describe('auto-resolve through ingest and sweep', () => {
   it('auto-resolves an acknowledged incident as well', async () => {
     // Prepare
     const w = world();
-    await w.deliver(firing('disk-1', 0));
+    await w.deliver(firing('disk-1', 0, { severity: 'critical' }));
     await w.command({ command: 'ack', incidentId: 'inc-1' });
     await w.deliver(ok('disk-1', 1));
     w.clock.advance(QUIET);
@@ -274,9 +316,14 @@ describe('auto-resolve through ingest and sweep', () => {
       ['incident-opened', 1],
       ['incident-resolved', 2],
     ]);
+    expect(w.pageTrail('inc-1')).toEqual([
+      ['opened', 'on-call'],
+      ['acknowledged', 'on-call'],
+      ['resolved', 'on-call'],
+    ]);
   });
 
-  it('never auto-resolves an incident an operator declared: it has no alarm to go OK', async () => {
+  it('never auto-resolves an incident an operator declared: it has no alarm to go OK (the sweep only escalates it, overdue)', async () => {
     // Prepare
     const w = world();
     await w.command({ command: 'declare-halt', market: 'equities', note: 'order gateway unstable' });
@@ -284,9 +331,12 @@ describe('auto-resolve through ingest and sweep', () => {
 
     // Act
     const swept = await w.sweep();
+    const again = await w.sweep();
 
     // Assess
-    expect(swept.commits).toEqual([]);
+    expect(swept.resolved).toEqual([]);
+    expect(swept.commits.map((t) => t.action)).toEqual(['escalated']);
+    expect(again.commits).toEqual([]);
     expect(w.incident('inc-1').status).toBe('open');
   });
 });
@@ -316,7 +366,7 @@ describe('settling on a recount: concurrent alarms and lost increments', () => {
     expect(swept.timeline.map((e) => [e.kind, e.actor])).toEqual([['resolve-cancelled', 'system']]);
     expect(w.incident('inc-1')).toMatchObject({ status: 'open' });
     expect(w.incident('inc-1').resolvePendingSince).toBeUndefined();
-    expect(w.noticeTrail('inc-1')).toEqual([['incident-opened', 1]]);
+    expect(w.pageTrail('inc-1')).toEqual([['opened', 'on-call']]);
   });
 
   it('cancels the wait at once when the firing commits after the wait started: its own settle recounts', async () => {
@@ -371,9 +421,9 @@ describe('settling on a recount: concurrent alarms and lost increments', () => {
     expect(last.action).toBe('resolve-pending');
     expect(early.resolved).toEqual([]);
     expect(due.resolved.map((o) => o.incidentId)).toEqual(['inc-1']);
-    expect(w.noticeTrail('inc-1')).toEqual([
-      ['incident-opened', 1],
-      ['incident-resolved', 2],
+    expect(w.pageTrail('inc-1')).toEqual([
+      ['opened', 'on-call'],
+      ['resolved', 'on-call'],
     ]);
   });
 
@@ -435,6 +485,10 @@ describe('operator decisions on an incident', () => {
       { incidentId: 'inc-7', entryId: `${iso(ctx.now)}#v0000000002.00`, at: ctx.now, kind: 'incident-acknowledged', actor: 'tanaka', text: 'Acknowledged. on it' },
     ]);
     expect(t.notices).toEqual([]);
+    // On-call hears that somebody has it; the duty-manager is not paged any more.
+    expect(t.pages!.map((p) => [p.pageId, p.type, p.stage])).toEqual([['inc-7-p2', 'acknowledged', 'on-call']]);
+    expect(t.incident!.nextEscalation).toBeUndefined();
+    expect(t.timers).toBeUndefined();
   });
 
   it('leaves an acknowledged incident unchanged when acknowledged again', () => {
@@ -469,6 +523,19 @@ describe('operator decisions on an incident', () => {
       expect.objectContaining({ type: 'incident-resolved', sequence: 2, noticeId: 'inc-7-n2', detail: { resolvedBy: 'tanaka', incidentStartedAt: iso(T0 - MINUTE) } }),
     ]);
     expect(t.notices[0]!.summary).toContain('disk replaced');
+    expect(t.pages!.map((p) => [p.type, p.stage])).toEqual([['resolved', 'on-call']]);
+    expect(t.incident!.nextEscalation).toBeUndefined();
+  });
+
+  it('resolves by operator an incident participants never heard of: no notice, a page', () => {
+    // Act
+    const t = resolveByOperator(unannounced(), { actor: 'tanaka', note: 'false alarm' }, fixedContext());
+
+    // Assess
+    expect(t.action).toBe('resolved');
+    expect(t.notices).toEqual([]);
+    expect(t.incident).toMatchObject({ status: 'resolved', noticeSequence: 0 });
+    expect(t.pages!.map((p) => [p.type, p.announced])).toEqual([['resolved', false]]);
   });
 
   it('leaves a resolved incident unchanged when resolved again: no second notice', () => {
@@ -491,7 +558,7 @@ describe('operator decisions on an incident', () => {
     expect(t.incident).toMatchObject({ status: 'resolved', noticeSequence: 1, version: 2 });
   });
 
-  it('opens a manual incident: critical, market-wide component, started now, notice 1 incident-opened', () => {
+  it('opens a manual incident: critical, market-wide component, started now, notice 1 incident-opened, page 1 to on-call', () => {
     // Prepare
     const ctx = fixedContext({}, T0, 'inc-manual');
 
@@ -510,8 +577,29 @@ describe('operator decisions on an incident', () => {
       openedAt: T0,
       startedAt: T0,
       noticeSequence: 1,
+      announced: true,
+      pageSequence: 1,
+      pagedStage: 0,
+      nextEscalation: { step: 1, at: T0 + 300 * SECOND },
       version: 1,
     });
+    expect(t.pages).toEqual([
+      {
+        schema: PAGE_SCHEMA,
+        pageId: 'inc-manual-p1',
+        type: 'opened',
+        incidentId: 'inc-manual',
+        stage: 'on-call',
+        severity: 'critical',
+        component: 'market:equities',
+        market: 'equities',
+        summary: 'Halt: order gateway unstable',
+        announced: true,
+        issuedAt: iso(T0),
+        openedAt: iso(T0),
+      },
+    ]);
+    expect(t.timers).toEqual([{ incidentId: 'inc-manual', step: 1, at: T0 + 300 * SECOND }]);
     expect(t.notices.map((n) => [n.type, n.sequence, n.noticeId, n.detail])).toEqual([
       ['incident-opened', 1, 'inc-manual-n1', { declaredBy: 'tanaka', incidentStartedAt: iso(T0) }],
     ]);
@@ -524,6 +612,7 @@ describe('operator decisions on an incident', () => {
     ['ack', { command: 'ack', incidentId: 'inc-7' }, 'acknowledged', 'acknowledged'],
     ['resolve', { command: 'resolve', incidentId: 'inc-7' }, 'resolved', 'resolved'],
     ['annotate', { command: 'annotate', incidentId: 'inc-7', note: 'x' }, 'annotated', 'open'],
+    ['announce', { command: 'announce', incidentId: 'inc-7', note: 'x' }, 'updated', 'open'],
   ])('decideIncidentCommand routes %s to its decision', (_, input, action, status) => {
     // Act
     const t = decideIncidentCommand(parseOperatorCommand(input) as IncidentCommand, storedIncident(), 'tanaka', fixedContext());
@@ -531,5 +620,39 @@ describe('operator decisions on an incident', () => {
     // Assess
     expect(t.action).toBe(action);
     expect(t.incident!.status).toBe(status);
+  });
+});
+
+describe('announceByOperator', () => {
+  it.each<[string, Parameters<typeof storedIncident>[0], string, [NoticeType, number][], Record<string, unknown>]>([
+    ['announces an incident participants never heard of, with the operator’s note', { noticeSequence: 0, announced: false }, 'announced', [['incident-opened', 1]], { component: 'shared-disk', announcedBy: 'tanaka' }],
+    ['sends an announced incident’s next notice as an update', {}, 'updated', [['update', 2]], { announcedBy: 'tanaka' }],
+    ['numbers an update after a halt and its resumption', { noticeSequence: 4 }, 'updated', [['update', 5]], { announcedBy: 'tanaka' }],
+    ['announces an acknowledged incident too', { status: 'acknowledged', noticeSequence: 0, announced: false }, 'announced', [['incident-opened', 1]], { component: 'shared-disk', announcedBy: 'tanaka' }],
+  ])('%s', (_, overrides, action, notices, detail) => {
+    // Prepare
+    const ctx = fixedContext();
+
+    // Act
+    const t = announceByOperator(storedIncident(overrides), { actor: 'tanaka', note: 'Order entry suspended on all equities.' }, ctx);
+
+    // Assess
+    expect(t.action).toBe(action);
+    expect(t.notices.map((n) => [n.type, n.sequence])).toEqual(notices);
+    expect(t.notices[0]).toMatchObject({ summary: 'Order entry suspended on all equities.', market: 'equities', detail: { ...detail, incidentStartedAt: iso(T0) } });
+    expect(t.incident).toMatchObject({ announced: true, noticeSequence: notices[0]![1] });
+    expect(t.timeline.map((e) => [e.kind, e.actor])).toEqual([['announced', 'tanaka']]);
+    // Operators are not paged for what they announced themselves.
+    expect(t.pages).toBeUndefined();
+  });
+
+  it('rejects announcing a resolved incident (ConflictError carrying its state)', () => {
+    // Act
+    const act = () => announceByOperator(storedIncident({ status: 'resolved' }), { actor: 'tanaka', note: 'late' }, fixedContext());
+
+    // Assess
+    expect(act).toThrow(ConflictError);
+    expect(act).toThrow('cannot announce incident inc-7: it is resolved');
+    expect(() => act()).toThrow(expect.objectContaining({ state: { incidentId: 'inc-7', status: 'resolved' } }));
   });
 });

@@ -39,8 +39,10 @@ import { SECOND, T0 } from '../helpers/domain';
  * TransactWriteItems, in which heartbeats and other promoters go on), and a commit that fails
  * its condition is decided again on a fresh read (decideAndCommit), lost when the lease moved;
  * `start-drill` and `fail-drill` are committed in one step (their use cases also re-read on
- * conflict); `raise` is recorded. The watch is kept with `afterPromotion`, once the step's
- * actions are done. Lease and node writes are the ones the real transitions carry.
+ * conflict); `raise` is recorded; `mark-seen` stores the group's first sighting once (the
+ * adapter's `attribute_not_exists`), from which its startup grace runs (0 s or 20 s by
+ * scenario). The watch is kept with `afterPromotion`, once the step's actions are done. Lease and
+ * node writes are the ones the real transitions carry.
  *
  * Checked after every step:
  *  (a) the lease epoch never decreases;
@@ -51,7 +53,10 @@ import { SECOND, T0 } from '../helpers/domain';
  *  (e) a promotion never picks a node whose last heartbeat said it was not ready
  *      (nor the holder itself);
  *  (f) each promoter raises "no ready standby" at most once per lease version, and the
- *      readiness alarm only when its status changes, never in its first lease duration.
+ *      readiness alarm only when its status changes, never in its first lease duration;
+ *  (g) while no node has ever held the lease, nothing is promoted or raised before the startup
+ *      grace has run from the group's first sighting, and a refused promotion with no holder may
+ *      never halt trading (one after a holder went silent may).
  */
 
 const GROUP = 'g';
@@ -75,6 +80,8 @@ interface Scenario {
   readonly promoters: number;
   /** Whether the group runs scheduled drills (`drillEveryHours`), which the promoters start. */
   readonly scheduledDrills: boolean;
+  /** The group's `startupGraceSeconds`. */
+  readonly graceSeconds: number;
   readonly steps: readonly Step[];
 }
 
@@ -88,9 +95,16 @@ interface Writes {
 class SimulatedStore {
   public lease: LeaseState | undefined;
   public readonly nodes = new Map<string, NodeState>();
+  /** When a promoter first saw the group (`LEASE#<group>` / `SEEN`). */
+  public firstSeenAt: number | undefined;
 
-  public read(): { lease: LeaseState | undefined; nodes: NodeState[] } {
-    return { lease: this.lease, nodes: [...this.nodes.values()] };
+  public read(): { lease: LeaseState | undefined; nodes: NodeState[]; firstSeenAt?: number } {
+    return { lease: this.lease, nodes: [...this.nodes.values()], ...(this.firstSeenAt !== undefined ? { firstSeenAt: this.firstSeenAt } : {}) };
+  }
+
+  /** Only the first sighting is written (`attribute_not_exists`). */
+  public markSeen(at: number): void {
+    this.firstSeenAt ??= at;
   }
 
   /** All or nothing; each item only over the version it was read at (or over nothing for version 1). */
@@ -154,6 +168,13 @@ const stats = {
   renewals: 0,
   stalledRaised: 0,
   readinessRaised: 0,
+  /** Checks held back by the startup grace (no lease yet, grace not over). */
+  graceHeld: 0,
+  /** Promotions of a group that no node had ever held (the first lease by a promoter). */
+  firstLeasePromotions: 0,
+  /** "No ready standby" raised with no holder (may not halt) and after a holder went silent (may). */
+  stalledWithoutHolder: 0,
+  stalledWithHolder: 0,
 };
 
 class Violation extends Error {
@@ -162,7 +183,9 @@ class Violation extends Error {
 
 function simulate(scenario: Scenario, checks: Checks): void {
   const nodeIds = Array.from({ length: scenario.nodes }, (_, i) => `n${i}`);
-  const config: TocsinConfig = parseConfig({ groups: [{ id: GROUP, nodes: nodeIds, drills: true, drillEveryHours: scenario.scheduledDrills ? SCHEDULED_DRILL_HOURS : 0 }] });
+  const config: TocsinConfig = parseConfig({
+    groups: [{ id: GROUP, nodes: nodeIds, drills: true, drillEveryHours: scenario.scheduledDrills ? SCHEDULED_DRILL_HOURS : 0, startupGraceSeconds: scenario.graceSeconds }],
+  });
   const group = groupConfig(config, GROUP);
   const store = new SimulatedStore();
   const nodes: SimNode[] = nodeIds.map((id) => ({ id, alive: true, belief: { role: 'standby' }, lastReady: undefined, fencedIn: new Set() }));
@@ -200,12 +223,21 @@ function simulate(scenario: Scenario, checks: Checks): void {
     holderOfEpoch.set(lease.epoch, lease.holder);
   };
 
-  /** A `raise` action: the use case would ingest it; here (f) is checked of it. */
-  const raise = (p: number, signal: AlarmSignal, version: number) => {
+  /** (g): nothing happens to a group no node ever held before its startup grace is over. */
+  const graceOver = (view: { lease: LeaseState | undefined; firstSeenAt?: number }) => view.lease !== undefined || now - (view.firstSeenAt ?? now) >= scenario.graceSeconds * SECOND;
+
+  /** A `raise` action: the use case would ingest it; here (f) and (g) are checked of it. */
+  const raise = (p: number, signal: AlarmSignal, view: { lease: LeaseState | undefined; firstSeenAt?: number }) => {
     const raised = promoters[p]!.raised;
+    const version = view.lease?.version ?? 0;
     log.push(`${t()} P${p} raises ${signal.dedupKey} ${signal.status}`);
+    if (checks.alarms && !graceOver(view)) fail(`(g) P${p} raised ${signal.dedupKey} ${(now - view.firstSeenAt!) / 1000} s into the startup grace of a group nobody held`);
+    if (checks.alarms && signal.bookkeeping !== true) fail(`(g) P${p} raised ${signal.dedupKey} as a real alarm: it is Tocsin's own bookkeeping`);
     if (signal.dedupKey === failoverKey(GROUP)) {
       stats.stalledRaised += 1;
+      if (view.lease) stats.stalledWithHolder += 1;
+      else stats.stalledWithoutHolder += 1;
+      if (checks.alarms && signal.mayHalt !== (view.lease !== undefined)) fail(`(g) "no ready standby" with holder ${String(view.lease?.holder)} says mayHalt ${String(signal.mayHalt)}`);
       if (checks.alarms && raised.stalledVersions.has(version)) fail(`(f) P${p} raised "no ready standby" twice for lease version ${version}`);
       raised.stalledVersions.add(version);
     } else if (signal.dedupKey === readinessKey(GROUP)) {
@@ -287,10 +319,14 @@ function simulate(scenario: Scenario, checks: Checks): void {
     promoter.raised.firstCheckAt ??= now;
     const step = promoterStep(promoter.watch, view, group, now);
     log.push(`${t()} P${p} checks v${view.lease?.version ?? 0} → ${step.decision}`);
+    if (!graceOver(view)) stats.graceHeld += 1;
     for (const action of step.actions) {
       switch (action.kind) {
+        case 'mark-seen':
+          store.markSeen(now);
+          break;
         case 'raise':
-          raise(p, action.signal, view.lease?.version ?? 0);
+          raise(p, action.signal, view);
           break;
         case 'start-drill':
           startScheduledDrill(p);
@@ -299,6 +335,8 @@ function simulate(scenario: Scenario, checks: Checks): void {
           failDrill(p, action.why);
           break;
         case 'promote': {
+          if (checks.alarms && !graceOver(view)) fail(`(g) P${p} promoted ${(now - view.firstSeenAt!) / 1000} s into the startup grace of a group nobody held`);
+          if (!view.lease) stats.firstLeasePromotions += 1;
           // Decided again on a fresh read, as Promoter.perform does.
           const { lease, nodes: records } = store.read();
           const decision = decidePromotion(lease, records, action.decision.observation, now, group);
@@ -434,6 +472,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   nodes: fc.integer({ min: 2, max: 4 }),
   promoters: fc.integer({ min: 1, max: 3 }),
   scheduledDrills: fc.boolean(),
+  graceSeconds: fc.constantFrom(0, 20),
   steps: fc.array(step, { minLength: 1, maxLength: 60, size: 'max' }),
 });
 
@@ -441,7 +480,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
 const runs = { numRuns: 3000, seed: 20201001 };
 
 describe('the failover lease under random interleavings of heartbeats, crashes, time and promoters', () => {
-  it('(a)–(d), (f): epochs only increase, one holder per epoch, no split brain, fenced nodes never renew, alarms raised once', () => {
+  it('(a)–(d), (f), (g): epochs only increase, one holder per epoch, no split brain, fenced nodes never renew, alarms raised once', () => {
     const before = { ...stats };
     fc.assert(
       fc.property(scenario, (s) => {
@@ -462,6 +501,11 @@ describe('the failover lease under random interleavings of heartbeats, crashes, 
     expect(stats.drillsFailed - before.drillsFailed).toBeGreaterThan(20);
     expect(stats.stalledRaised - before.stalledRaised).toBeGreaterThan(20);
     expect(stats.readinessRaised - before.readinessRaised).toBeGreaterThan(500);
+    // … and the startup grace was put to the test: checks held back, first leases promoted after it, both kinds of refusal.
+    expect(stats.graceHeld - before.graceHeld).toBeGreaterThan(1000);
+    expect(stats.firstLeasePromotions - before.firstLeasePromotions).toBeGreaterThan(30);
+    expect(stats.stalledWithoutHolder - before.stalledWithoutHolder).toBeGreaterThan(15);
+    expect(stats.stalledWithHolder - before.stalledWithHolder).toBeGreaterThan(50);
   });
 
   /**
@@ -484,6 +528,7 @@ describe('the failover lease under random interleavings of heartbeats, crashes, 
       nodes: 2,
       promoters: 1,
       scheduledDrills: false,
+      graceSeconds: 0,
       steps: [
         { kind: 'check', promoter: 0, commitLater: false }, //          t+0   P0 watches version 0 (no lease yet)
         { kind: 'tick', ms: 8 * SECOND },

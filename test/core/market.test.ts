@@ -5,7 +5,7 @@ import { halt, marketConfig, marketOfSignal, marketView, policyHalts, resume, sc
 import { initialMarket, type MarketState } from '../../lambda/core/model';
 import type { AlarmSignal } from '../../lambda/core/signal';
 import { MINUTE, SECOND, T0, TestClock, TSE_CONFIG, alarm } from '../helpers/domain';
-import { draftOf, firing, haltedMarket, IncidentWorld, storedIncident } from '../helpers/domain-fixtures';
+import { draftOf, firing, haltedMarket, IncidentWorld, storedIncident, unannounced } from '../helpers/domain-fixtures';
 
 /**
  * Market state (shared/DESIGN.md, "Incident model"): `trading → halted → resume-scheduled →
@@ -100,6 +100,37 @@ describe('halt', () => {
         detail: { reason: 'shared disk failure', declaredBy: 'tanaka', incidentStartedAt: iso(T0) },
       }),
     ]);
+  });
+
+  it('announces an incident participants never heard of before its halt: incident-opened 1, then halt 2, in the same draft', () => {
+    // Prepare: a major alarm's incident, paged to operators only
+    const ctx = contextAt(T0 + 5 * SECOND);
+    const draft = draftOf(unannounced(), ctx);
+
+    // Act
+    const market = halt(initialMarket('equities', 0), draft, { segments: ['first'], actor: 'tanaka', reason: 'shared disk failure' }, ctx);
+
+    // Assess
+    const t = draft.with({ market }).finish('halted');
+    expect(t.notices.map((n) => [n.type, n.sequence, n.noticeId, n.segments])).toEqual([
+      ['incident-opened', 1, 'inc-7-n1', []],
+      ['halt', 2, 'inc-7-n2', ['first']],
+    ]);
+    expect(t.notices[0]).toMatchObject({ summary: 'shared disk unit 1 memory error', detail: { component: 'shared-disk' } });
+    expect(t.incident).toMatchObject({ announced: true, noticeSequence: 2, version: 2 });
+    expect(t.timeline.map((e) => e.kind)).toEqual(['halt']);
+  });
+
+  it('does not announce an announced incident again when it halts: the halt is its next notice', () => {
+    // Prepare
+    const ctx = contextAt(T0);
+    const draft = draftOf(storedIncident({ noticeSequence: 3 }), ctx);
+
+    // Act
+    halt(initialMarket('equities', 0), draft, { segments: [], actor: 'tanaka', reason: '' }, ctx);
+
+    // Assess
+    expect(draft.finish('halted').notices.map((n) => [n.type, n.sequence])).toEqual([['halt', 4]]);
   });
 
   it('halts only the segments named', () => {
@@ -322,6 +353,29 @@ describe('a halt cycle, numbered on the halting incident', () => {
     expect(w.timelineOf('inc-1').map((e) => e.kind)).toEqual(['incident-opened', 'halt', 'resume-scheduled', 'resume']);
     expect(w.market('equities')).toMatchObject({ status: 'trading', segments: [], version: 3 });
     expect(w.market('equities').incidentId).toBeUndefined();
+  });
+
+  it('announces a major alarm’s incident, unannounced until then, when an operator halts for it: notices 1..4 with no gap', async () => {
+    // Prepare
+    const w = new IncidentWorld(TSE_CONFIG);
+    await w.deliver(firing('disk-1', 0));
+    expect(w.noticeTrail('inc-1')).toEqual([]);
+
+    // Act
+    await w.command({ command: 'declare-halt', incidentId: 'inc-1', note: 'shared disk failure' });
+    w.clock.advance(MINUTE);
+    await w.command({ command: 'schedule-resume', market: 'equities', effectiveAt: iso(w.clock.now + LEAD) });
+    w.clock.advance(LEAD);
+    await w.command({ command: 'resume', market: 'equities' });
+
+    // Assess
+    expect(w.noticeTrail('inc-1')).toEqual([
+      ['incident-opened', 1],
+      ['halt', 2],
+      ['resume-scheduled', 3],
+      ['resume', 4],
+    ]);
+    expect(w.incident('inc-1').announced).toBe(true);
   });
 
   it('can halt again after resuming, for another incident', async () => {

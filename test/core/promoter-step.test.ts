@@ -32,6 +32,9 @@ function node(nodeId: string, overrides: Partial<NodeState> = {}): NodeState {
 function standbys(now: number, ready: boolean, seconds = 1): NodeState[] {
   return ['unit-2', 'unit-3'].map((id) => node(id, { ready, lastHeartbeatAt: now - seconds * SECOND }));
 }
+/** What the store says of the group's first sighting: an hour ago, long past its startup grace (300 s). */
+const SEEN = { firstSeenAt: at(-HOUR_S) } as const;
+
 /** The watch of a promoter that first saw the group at T0. */
 function watch(overrides: Partial<GroupWatch> = {}): GroupWatch {
   return { firstSeen: at(0), ...overrides };
@@ -53,14 +56,14 @@ describe('promoterStep', () => {
       ['fires again when capacity is lost again', watch({ readiness: 'resolved' }), false, at(30), 'firing', 'firing'],
     ])('%s', (_name, before, ready, now, raised, remembered) => {
       // Prepare
-      const view = { lease: lease({ version: 7 + Math.round((now - T0) / SECOND), updatedAt: now }), nodes: standbys(now, ready) };
+      const view = { lease: lease({ version: 7 + Math.round((now - T0) / SECOND), updatedAt: now }), nodes: standbys(now, ready), ...SEEN };
 
       // Act
       const step = promoterStep(before, view, group, now);
 
       // Assess
       expect(step.decision).toBe('watching');
-      expect(step.actions).toEqual(raised ? [{ kind: 'raise', signal: expect.objectContaining({ dedupKey: readinessKey(GROUP), status: raised, mayHalt: false, occurredAt: now }) }] : []);
+      expect(step.actions).toEqual(raised ? [{ kind: 'raise', signal: expect.objectContaining({ dedupKey: readinessKey(GROUP), status: raised, mayHalt: false, bookkeeping: true, occurredAt: now }) }] : []);
       expect(step.watch.readiness).toBe(remembered);
       expect(step.watch.firstSeen).toBe(before.firstSeen ?? now);
     });
@@ -78,7 +81,7 @@ describe('promoterStep', () => {
       // Prepare: the lease moved a second ago (a new version); the promoter last saw it a second before that.
       const before = watch({ readiness: 'resolved', observation: { version: 6, since: now - 2 * SECOND } });
       const nodes = groupId === GROUP ? standbys(now, true) : [node('m-b', { group: groupId, lastHeartbeatAt: now - SECOND })];
-      const view = { ...(current ? { lease: { ...current, updatedAt: now - SECOND } } : {}), nodes };
+      const view = { ...(current ? { lease: { ...current, updatedAt: now - SECOND } } : {}), nodes, ...SEEN };
       const checked = groupConfig(config, groupId);
 
       // Act
@@ -92,7 +95,7 @@ describe('promoterStep', () => {
     });
 
     it('raises the readiness alarm before it starts the drill when both are due', () => {
-      const step = promoterStep(watch(), { lease: lease(), nodes: standbys(at(HOUR_S), false) }, group, at(HOUR_S));
+      const step = promoterStep(watch(), { lease: lease(), nodes: standbys(at(HOUR_S), false), ...SEEN }, group, at(HOUR_S));
       expect(kinds(step.actions)).toEqual([`raise ${readinessKey(GROUP)} firing`, 'start-drill']);
       expect(step.watch).toEqual({ firstSeen: at(0), readiness: 'firing' });
     });
@@ -109,7 +112,7 @@ describe('promoterStep', () => {
     ])('%s', (_name, observation, ready, now, decision, actions) => {
       // Prepare: the promoter has watched the group for a minute, readiness alarm already in step.
       const before = watch({ firstSeen: at(-60), readiness: ready ? 'resolved' : 'firing', observation });
-      const view = { lease: observation.version === 9 ? { ...drilled, version: 9 } : drilled, nodes: standbys(now, ready) };
+      const view = { lease: observation.version === 9 ? { ...drilled, version: 9 } : drilled, nodes: standbys(now, ready), ...SEEN };
 
       // Act
       const step = promoterStep(before, view, group, now);
@@ -123,7 +126,7 @@ describe('promoterStep', () => {
 
     it('promotes the ready standby once the lease has stood still, completing the drill', () => {
       const before = watch({ firstSeen: at(-60), readiness: 'resolved', observation: { version: 8, since: at(0) } });
-      const step = promoterStep(before, { lease: drilled, nodes: standbys(at(10), true) }, group, at(10));
+      const step = promoterStep(before, { lease: drilled, nodes: standbys(at(10), true), ...SEEN }, group, at(10));
       expect(step.decision).toBe('promote');
       expect(step.actions).toEqual([{ kind: 'promote', decision: expect.objectContaining({ from: 'unit-1', drillStartedAt: at(0), lease: expect.objectContaining({ epoch: 4, version: 9 }) }) }]);
     });
@@ -137,7 +140,7 @@ describe('promoterStep', () => {
       ['moved while the promoter was away for longer than a lease: watched afresh, not promoted', { version: 7, since: at(0) }, lease({ version: 9, updatedAt: at(30) }), at(60), { version: 9, since: at(60) }],
       ['does not exist yet: version 0 watched from now', undefined, undefined, at(0), { version: 0, since: at(0) }],
     ])('keeps watching while the lease version moves: the lease %s', (_name, observation, current, now, expected) => {
-      const step = promoterStep(watch({ firstSeen: at(-60), readiness: 'resolved', ...(observation ? { observation } : {}) }), { ...(current ? { lease: current } : {}), nodes: standbys(now, true) }, group, now);
+      const step = promoterStep(watch({ firstSeen: at(-60), readiness: 'resolved', ...(observation ? { observation } : {}) }), { ...(current ? { lease: current } : {}), nodes: standbys(now, true), ...SEEN }, group, now);
       expect(step.decision).toBe('watching');
       expect(step.actions).toEqual([]);
       expect(step.watch.observation).toEqual(expected);
@@ -153,7 +156,7 @@ describe('promoterStep', () => {
       const before = watch({ firstSeen: at(-60), readiness: 'resolved', observation });
 
       // Act
-      const step = promoterStep(before, { ...(current ? { lease: current } : {}), nodes }, group, at(10));
+      const step = promoterStep(before, { ...(current ? { lease: current } : {}), nodes, ...SEEN }, group, at(10));
 
       // Assess: the watch keeps the observation until the outcome is known (afterPromotion).
       expect(step.decision).toBe('promote');
@@ -173,16 +176,44 @@ describe('promoterStep', () => {
       const before = watch({ firstSeen: at(-60), readiness: 'firing', observation: { version: 7, since: at(0) }, ...(stalledRaisedFor !== undefined ? { stalledRaisedFor } : {}) });
 
       // Act
-      const step = promoterStep(before, { lease: lease(), nodes: standbys(at(12), false) }, group, at(12));
+      const step = promoterStep(before, { lease: lease(), nodes: standbys(at(12), false), ...SEEN }, group, at(12));
 
       // Assess
       expect(step.decision).toBe('no-ready-standby');
       expect(step.actions).toEqual(
-        raised ? [{ kind: 'raise', signal: expect.objectContaining({ dedupKey: failoverKey(GROUP), status: 'firing', severity: 'critical', details: { group: GROUP, holder: 'unit-1' } }) }] : [],
+        raised
+          ? [{ kind: 'raise', signal: expect.objectContaining({ dedupKey: failoverKey(GROUP), status: 'firing', severity: 'critical', bookkeeping: true, mayHalt: true, details: { group: GROUP, holder: 'unit-1' } }) }]
+          : [],
       );
       expect(step.watch.stalledRaisedFor).toBe(remembered);
       expect(step.watch.observation).toEqual({ version: 7, since: at(0) });
     });
+  });
+});
+
+describe('promoterStep: when Tocsin first saw the group', () => {
+  it.each<[string, number | undefined, string[]]>([
+    ['asks to store the first sighting when none is stored', undefined, ['mark-seen']],
+    ['leaves a stored first sighting alone', at(-HOUR_S), []],
+    ['leaves a first sighting stored by another promoter a moment ago alone', at(-1), []],
+  ])('%s', (_name, firstSeenAt, actions) => {
+    // Prepare: a healthy group, its lease moving, checked for the first time by this promoter
+    const view = { lease: lease({ updatedAt: at(0) }), nodes: standbys(at(0), true), ...(firstSeenAt !== undefined ? { firstSeenAt } : {}) };
+
+    // Act
+    const step = promoterStep({}, view, group, at(0));
+
+    // Assess: mark-seen comes first, before anything the check may raise
+    expect(kinds(step.actions)).toEqual(actions);
+    expect(step.decision).toBe('watching');
+  });
+
+  it('marks the group seen even while its startup grace holds everything else back', () => {
+    // Act
+    const step = promoterStep({}, { nodes: standbys(at(0), false) }, group, at(0));
+
+    // Assess
+    expect(step).toEqual({ watch: { firstSeen: at(0) }, actions: [{ kind: 'mark-seen' }], decision: 'watching' });
   });
 });
 

@@ -15,10 +15,11 @@ import { PROJECT_ROOT } from '../helpers/processes';
  * The ingest handler end to end: real sample events in, the real store on DynamoDB Local.
  */
 
+/** The shared disk faces participants: a critical alarm on it is announced (shared/DESIGN.md, "Two audiences"). */
 const CONFIG = {
   markets: [{ id: 'equities', segments: ['prime', 'standard', 'growth'] }],
   components: [
-    { id: 'shared-disk', market: 'equities', critical: true },
+    { id: 'shared-disk', market: 'equities', critical: true, participantFacing: true },
     { id: 'market-data', market: 'equities' },
     { id: 'surveillance', market: 'equities' },
   ],
@@ -235,7 +236,13 @@ describe('ingest handler', () => {
 
     it('gives the same final state and the same outbox as one ordered delivery', async () => {
       // Prepare
-      const config = { ...CONFIG, markets: [...CONFIG.markets, { id: 'derivatives', segments: [] }], components: [...CONFIG.components, { id: 'clearing', market: 'derivatives' }], policy: { groupBy: 'market' } };
+      // Both incidents are market facts from their first alarm (participant-facing, announced from major), so each has an outbox.
+      const config = {
+        ...CONFIG,
+        markets: [...CONFIG.markets, { id: 'derivatives', segments: [] }],
+        components: [...CONFIG.components.map((c) => ({ ...c, participantFacing: true })), { id: 'clearing', market: 'derivatives', participantFacing: true }],
+        policy: { groupBy: 'market', announceSeverity: 'major' },
+      };
       const events = sequence('s');
       const rand = random(20201001);
       const deliveries = Array.from({ length: 200 }, (_, i) => events[i % events.length]!);

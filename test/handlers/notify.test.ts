@@ -18,7 +18,15 @@ import { alarm, MINUTE, T0, TestClock } from '../helpers/domain';
  * the local poller that plays Lambda's event source mapping, fauxqs SNS and SQS.
  */
 
-const CONFIG = { markets: [{ id: 'equities', segments: [] }, { id: 'derivatives', segments: [] }] };
+/** Participant-facing components, announced from `major`: every alarm here is a market fact with a notice. */
+const CONFIG = {
+  markets: [{ id: 'equities', segments: [] }, { id: 'derivatives', segments: [] }],
+  components: [
+    { id: 'shared-disk', market: 'equities', participantFacing: true },
+    { id: 'clearing', market: 'derivatives', participantFacing: true },
+  ],
+  policy: { announceSeverity: 'major' as const },
+};
 
 /** An SNS client that counts PublishBatch calls and can fail the first N of them. */
 function countingSns(failFirst = 0): { client: SNSClient; calls: () => number } {
@@ -107,6 +115,27 @@ describe('notify: outbox to participants', () => {
     }
   });
 
+  it('publishes nothing for an incident participants are not told of: its page and timer are not notices', async () => {
+    // Prepare
+    const { resources, store, sns, poller } = await setup();
+    const everything = await participant(resources);
+
+    try {
+      // Act: an alarm of a component nobody configured (operators are paged; participants are not told).
+      const opened = await ingestSignal(store, alarm({ dedupKey: 'arn:billing', component: 'billing', market: 'equities', severity: 'critical' }), { context: new TestClock(T0, 'internal').context(CONFIG) });
+      await poller.drain();
+
+      // Assess
+      expect(opened.action).toBe('opened');
+      expect(sns.calls()).toBe(0);
+      expect(await received(everything)).toEqual([]);
+      expect(poller.stats()).toMatchObject({ failedAttempts: 0, givenUp: 0 });
+    } finally {
+      await poller.stop();
+      sns.client.destroy();
+    }
+  });
+
   it('gives three participants with different filter policies exactly the notices that match, in order', async () => {
     // Prepare: a broker that wants everything on equities, a risk desk that wants halts and
     // resumptions anywhere, and a derivatives house that only wants derivatives.
@@ -115,7 +144,7 @@ describe('notify: outbox to participants', () => {
     const haltsAndResumes = await participant(resources, { type: ['halt', 'resume-scheduled', 'resume'] });
     const derivatives = await participant(resources, { market: ['derivatives'] });
     const clock = new TestClock(T0, 'three');
-    const context = clock.context({ ...CONFIG, policy: { resumeLeadMinutes: 15 } });
+    const context = clock.context({ ...CONFIG, policy: { ...CONFIG.policy, resumeLeadMinutes: 15 } });
 
     try {
       // Act: the 2020 morning on equities, and an unrelated derivatives alarm.

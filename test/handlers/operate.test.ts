@@ -7,7 +7,7 @@ import { ingestSignal } from '../../lambda/core/use-cases/ingest-signal';
 import { COMMAND_MAX_BYTES, createOperateHandler } from '../../lambda/handlers/operate';
 import { createTestResources, testClients, type TestAws } from '../helpers/aws';
 import { alarm, MINUTE, T0, TestClock, TSE_CONFIG } from '../helpers/domain';
-import { functionUrlEvent, tableItems, type FunctionUrlOptions } from '../helpers/events';
+import { functionUrlEvent, storedPages, tableItems, type FunctionUrlOptions } from '../helpers/events';
 
 /**
  * The operate handler end to end (shared/DESIGN.md, "Operator command"): Function URL events in,
@@ -39,7 +39,9 @@ describe('operate handler on DynamoDB Local', () => {
 
   /**
    * A TSE-like world of its own: two markets (so market commands must name theirs), the
-   * equities one with TSE's segments, a clock at 07:04 JST on 1 Oct 2020, and the handler.
+   * equities one with TSE's segments, a clock at 07:04 JST on 1 Oct 2020, and the handler. The
+   * shared disk faces participants and announces from `major`, so its incidents are market facts
+   * from their first alarm; `billing` is internal: participants hear of it only when told.
    */
   function world() {
     runs += 1;
@@ -51,8 +53,11 @@ describe('operate handler on DynamoDB Local', () => {
         { id: market, segments: equities.segments },
         { id: `drv-${run}`, segments: [] },
       ],
-      components: [{ id: 'shared-disk', market, critical: true }],
-      policy: { resumeLeadMinutes: LEAD_MINUTES },
+      components: [
+        { id: 'shared-disk', market, critical: true, participantFacing: true },
+        { id: 'billing', market },
+      ],
+      policy: { resumeLeadMinutes: LEAD_MINUTES, announceSeverity: 'major' },
     };
     const clock = new TestClock(T0, `op${run}`);
     const context = clock.context(config);
@@ -66,11 +71,11 @@ describe('operate handler on DynamoDB Local', () => {
         const response = await operate(functionUrlEvent(body, options));
         return { statusCode: response.statusCode, body: JSON.parse(response.body) as Record<string, any> };
       },
-      /** Opens an incident the way production does: an alarm through the ingest use case. */
-      async openIncident(): Promise<string> {
+      /** Opens an incident the way production does: an alarm (of the shared disk, unless told) through the ingest use case. */
+      async openIncident(component = 'shared-disk'): Promise<string> {
         alarms += 1;
         const dedupKey = `arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:${run}-unit-${alarms}-memory`;
-        const outcome = await ingestSignal(store, alarm({ dedupKey, market }), { context });
+        const outcome = await ingestSignal(store, alarm({ dedupKey, market, component }), { context });
         expect(outcome.action).toBe('opened');
         return outcome.incidentId!;
       },
@@ -125,6 +130,7 @@ describe('operate handler on DynamoDB Local', () => {
       ['an unknown command', { command: 'halt-everything', market: 'equities' }, {}, 400, /command: must be one of ack, declare-halt, schedule-resume, resume, resolve, annotate/],
       ['an ack with no incidentId', { command: 'ack' }, {}, 400, /incidentId: missing; expected a string/],
       ['an annotate with no note', { command: 'annotate', incidentId: 'inc-1' }, {}, 400, /note: missing/],
+      ['an announce with no note', { command: 'announce', incidentId: 'inc-1' }, {}, 400, /note: missing/],
       ['an effectiveAt with no offset', { command: 'schedule-resume', effectiveAt: '2020-10-02T09:00:00' }, {}, 400, /effectiveAt: must be an ISO-8601 date-time/],
       ['an effectiveAt on a day that does not exist', { command: 'schedule-resume', effectiveAt: '2021-02-29T09:00:00+09:00' }, {}, 400, /effectiveAt: must be an ISO-8601 date-time/],
       ['a schedule-resume with no effectiveAt', { command: 'schedule-resume' }, {}, 400, /effectiveAt: /],
@@ -165,6 +171,7 @@ describe('operate handler on DynamoDB Local', () => {
       ['ack of an unknown incident', async (w) => ({ command: 'ack', incidentId: `${w.market}-nope` }), /unknown incident ".*-nope"/],
       ['resolve of an unknown incident', async (w) => ({ command: 'resolve', incidentId: `${w.market}-nope` }), /unknown incident ".*-nope"/],
       ['annotate of an unknown incident', async (w) => ({ command: 'annotate', incidentId: `${w.market}-nope`, note: 'n' }), /unknown incident ".*-nope"/],
+      ['announce of an unknown incident', async (w) => ({ command: 'announce', incidentId: `${w.market}-nope`, note: 'n' }), /unknown incident ".*-nope"/],
       ['declare-halt for an unknown incident', async (w) => ({ command: 'declare-halt', incidentId: `${w.market}-nope`, market: w.market }), /unknown incident ".*-nope"/],
       ['declare-halt for an unknown incident, naming no market', async (w) => ({ command: 'declare-halt', incidentId: `${w.market}-nope` }), /unknown incident ".*-nope"/],
       ['declare-halt of an unknown market', async () => ({ command: 'declare-halt', market: 'nasdaq' }), /unknown market "nasdaq": configured markets: eq-/],
@@ -203,6 +210,15 @@ describe('operate handler on DynamoDB Local', () => {
           return { body: { command: 'ack', incidentId }, state: { incidentId, status: 'resolved' } };
         },
         /cannot acknowledge incident .*: it is resolved/,
+      ],
+      [
+        'announce of a resolved incident',
+        async (w) => {
+          const incidentId = await w.openIncident('billing');
+          await w.ok({ command: 'resolve', incidentId });
+          return { body: { command: 'announce', incidentId, note: 'Billing delayed.' }, state: { incidentId, status: 'resolved' } };
+        },
+        /cannot announce incident .*: it is resolved/,
       ],
       [
         'declare-halt of an already halted market',
@@ -309,6 +325,11 @@ describe('operate handler on DynamoDB Local', () => {
         prepare: async (w) => ({ command: 'annotate', incidentId: await w.openIncident(), note: 'Unit 2 did not take over; vendor on site.' }),
       },
       resolve: { action: 'resolved', kinds: ['incident-resolved'], prepare: async (w) => ({ command: 'resolve', incidentId: await w.openIncident() }) },
+      announce: {
+        action: 'announced',
+        kinds: ['announced'],
+        prepare: async (w) => ({ command: 'announce', incidentId: await w.openIncident('billing'), note: 'Billing reports delayed; trading unaffected.' }),
+      },
       'declare-halt (for an incident)': {
         action: 'halted',
         kinds: ['halt'],
@@ -408,6 +429,76 @@ describe('operate handler on DynamoDB Local', () => {
       expect(after?.incident.status).toBe('open');
       expect(after?.timeline).toHaveLength(2);
       expect(after?.timeline.at(-1)).toMatchObject({ kind: 'annotation', actor: 'suzuki', text: 'Vendor confirms a memory fault on unit 1.', at: T0 });
+    });
+  });
+
+  describe('announce', () => {
+    it('tells participants of an internal incident only when an operator announces it, then numbers the updates', async () => {
+      // Prepare
+      const w = world();
+      const incidentId = await w.openIncident('billing');
+      const before = await store.incidentRecord(incidentId);
+
+      // Act
+      const first = await w.send({ command: 'announce', incidentId, note: 'Billing reports delayed; investigating.', as: 'suzuki' });
+      w.clock.advance(10 * MINUTE);
+      const second = await w.send({ command: 'announce', incidentId, note: 'Cause found; recovery in 20 minutes.', as: 'suzuki' });
+
+      // Assess
+      expect(before?.notices).toEqual([]);
+      expect(first).toEqual({
+        statusCode: 200,
+        body: { ok: true, command: 'announce', action: 'announced', incidentId, notices: [{ noticeId: `${incidentId}-n1`, type: 'incident-opened', sequence: 1 }] },
+      });
+      expect(second).toEqual({
+        statusCode: 200,
+        body: { ok: true, command: 'announce', action: 'updated', incidentId, notices: [{ noticeId: `${incidentId}-n2`, type: 'update', sequence: 2 }] },
+      });
+      const record = await store.incidentRecord(incidentId);
+      expect(record?.incident).toMatchObject({ status: 'open', announced: true, noticeSequence: 2 });
+      expect(record?.notices.map((n) => [n.notice.sequence, n.notice.type, n.notice.market, n.notice.summary, n.notice.issuedAt])).toEqual([
+        [1, 'incident-opened', w.market, 'Billing reports delayed; investigating.', iso(T0)],
+        [2, 'update', w.market, 'Cause found; recovery in 20 minutes.', iso(T0 + 10 * MINUTE)],
+      ]);
+      expect(record?.timeline.map((e) => [e.kind, e.actor])).toEqual([
+        ['incident-opened', expect.any(String)],
+        ['announced', 'suzuki'],
+        ['announced', 'suzuki'],
+      ]);
+    });
+
+    it('announces an internal incident before the halt declared for it: notices 1 incident-opened, 2 halt', async () => {
+      // Prepare
+      const w = world();
+      const incidentId = await w.openIncident('billing');
+
+      // Act
+      const reply = await w.send({ command: 'declare-halt', incidentId, market: w.market, as: 'suzuki' });
+
+      // Assess
+      expect(reply.statusCode).toBe(200);
+      expect(reply.body.notices).toEqual([
+        { noticeId: `${incidentId}-n1`, type: 'incident-opened', sequence: 1 },
+        { noticeId: `${incidentId}-n2`, type: 'halt', sequence: 2 },
+      ]);
+      expect((await store.incidentRecord(incidentId))?.incident.announced).toBe(true);
+    });
+
+    it('resolves an incident participants were never told of with no notice, and tells on-call', async () => {
+      // Prepare
+      const w = world();
+      const incidentId = await w.openIncident('billing');
+
+      // Act
+      const reply = await w.send({ command: 'resolve', incidentId, as: 'suzuki' });
+
+      // Assess
+      expect(reply).toEqual({ statusCode: 200, body: { ok: true, command: 'resolve', action: 'resolved', incidentId, notices: [] } });
+      expect((await store.incidentRecord(incidentId))?.notices).toEqual([]);
+      expect((await storedPages(aws.dynamodb, tableName, incidentId)).map((p) => [p.type, p.stage, p.announced])).toEqual([
+        ['opened', 'on-call', false],
+        ['resolved', 'on-call', false],
+      ]);
     });
   });
 

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,13 +6,38 @@ import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
-import { exitOf, firstLine, isListening, javaProcessesOnPort, PROJECT_ROOT, startLocal } from '../helpers/processes';
+import { exitOf, firstLine, isListening, javaProcessesOnPort, PROJECT_ROOT, startLocal as spawnLocal } from '../helpers/processes';
 
 /**
  * `npm start` at the foundation stage: emulators up, resources created, the endpoint line of
  * the local serve contract on stdout, and a clean shutdown with no java process left behind.
  */
 describe('npm start (local runtime lifecycle)', () => {
+  // Every `npm start` a test spawns is stopped after it, even when an expectation failed before the
+  // test's own kill: a runtime left running (with its DynamoDB Local) keeps jest from ever exiting.
+  const running = new Set<ChildProcessWithoutNullStreams>();
+  function startLocal(args?: string[]): ChildProcessWithoutNullStreams {
+    const child = spawnLocal(args);
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    return child;
+  }
+  afterEach(async () => {
+    await Promise.all(
+      [...running].map(
+        (child) =>
+          new Promise<void>((done) => {
+            const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  });
+
   it.each(['SIGINT', 'SIGTERM'] as const)('prints the endpoint line, serves, and on %s stops with no java process left', async (signal) => {
     // Prepare
     const child = startLocal();
@@ -24,7 +49,20 @@ describe('npm start (local runtime lifecycle)', () => {
     const dynamodbPort = Number(new URL(endpoints.dynamodbEndpoint).port);
 
     // Assess: the line, then the resources it names really exist on the endpoints it names.
-    expect(Object.keys(endpoints).sort()).toEqual(['alarmEventsUrl', 'dynamodbEndpoint', 'heartbeatUrl', 'ingestUrl', 'noticeTopicArn', 'operateUrl', 'region', 'snsEndpoint', 'sqsEndpoint', 'statusUrl', 'tableName']);
+    expect(Object.keys(endpoints).sort()).toEqual([
+      'alarmEventsUrl',
+      'dynamodbEndpoint',
+      'heartbeatUrl',
+      'ingestUrl',
+      'noticeTopicArn',
+      'operateUrl',
+      'pageTopicArn',
+      'region',
+      'snsEndpoint',
+      'sqsEndpoint',
+      'statusUrl',
+      'tableName',
+    ]);
     expect(endpoints.dynamodbEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodbEndpoint, region: endpoints.region, credentials });
@@ -32,8 +70,11 @@ describe('npm start (local runtime lifecycle)', () => {
     try {
       const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: endpoints.tableName }));
       expect(Table?.TableStatus).toBe('ACTIVE');
-      const topic = await sns.send(new GetTopicAttributesCommand({ TopicArn: endpoints.noticeTopicArn }));
-      expect(topic.Attributes?.TopicArn).toBe(endpoints.noticeTopicArn);
+      for (const topicArn of [endpoints.noticeTopicArn, endpoints.pageTopicArn]) {
+        const topic = await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
+        expect(topic.Attributes?.TopicArn).toBe(topicArn);
+      }
+      expect(endpoints.pageTopicArn).not.toBe(endpoints.noticeTopicArn);
     } finally {
       dynamodb.destroy();
       sns.destroy();
@@ -67,11 +108,15 @@ describe('npm start (local runtime lifecycle)', () => {
   });
 
   it('kills DynamoDB Local when the SNS emulator cannot start half-way through setup', async () => {
-    // Prepare: occupy the port the SNS emulator is told to use.
+    // Prepare: occupy the port the SNS emulator is told to use; DynamoDB Local gets one that was free
+    // a moment ago (not snsPort + 1, which a busy suite's client sockets may hold).
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(0, '0.0.0.0', r));
     const snsPort = (blocker.address() as { port: number }).port;
-    const dynamodbPort = snsPort === 65535 ? snsPort - 1 : snsPort + 1;
+    const probe: Server = createServer();
+    await new Promise<void>((r) => probe.listen(0, '0.0.0.0', r));
+    const dynamodbPort = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
     const script = `
       import { startEmulators } from './local/emulators.mjs';
       try { await startEmulators({ dynamodbPort: ${dynamodbPort}, snsPort: ${snsPort} }); console.log('started'); }

@@ -24,11 +24,20 @@ describe('npm start: the TSE 2020 replay', () => {
     const lastHeartbeat = FAULT - 2_000;
     expect(result.moments.failover! - lastHeartbeat).toBeGreaterThanOrEqual(10_000);
     expect(result.moments.failover! - lastHeartbeat).toBeLessThanOrEqual(12_000);
-    expect(types(result, 'broker-a')).toEqual(['1:incident-opened', '2:failover', '3:halt', '4:resume-scheduled', '5:resume']);
-    expect(types(result, 'risk-desk')).toEqual(['3:halt', '4:resume-scheduled', '5:resume']);
-    expect(types(result, 'vendor-x')).toEqual(['1:incident-opened', '2:failover', '3:halt', '4:resume-scheduled', '5:resume']);
+    // Participants: market facts only — the shared disk's alarm, the failover, the operator's
+    // update, the halt and the resumption; the servers' own alarms never reach them.
+    expect(types(result, 'broker-a')).toEqual(['1:incident-opened', '2:failover', '3:update', '4:halt', '5:resume-scheduled', '6:resume']);
+    expect(types(result, 'risk-desk')).toEqual(['4:halt', '5:resume-scheduled', '6:resume']);
+    expect(types(result, 'vendor-x')).toEqual(types(result, 'broker-a'));
+    expect(result.participants.flatMap((p) => p.received).some((n) => /disk I\/O errors/.test(n.summary))).toBe(false);
     expect(result.moments.participantsTold! - FAULT).toBeLessThan(60_000);
-    expect(report(result)).toContain('participants told     08:01 (+57 min)');
+    // Operators: on-call paged at the fault, for the incident that opened with the first server's alarm.
+    expect(result.pages[0]).toMatchObject({ type: 'opened', stage: 'on-call' });
+    expect(result.moments.operatorsPaged).toBe(FAULT);
+    expect(result.pages.map((p) => p.type)).toContain('acknowledged');
+    const printed = report(result);
+    expect(printed).toContain('participants told     08:01 (+57 min)');
+    expect(printed).toContain('on-call paged         07:04 (alarms)     07:04:00 (+0 s)');
   });
 
   it('with a standby that was never ready: the readiness alarm before the fault, no promotion, the halt by policy', async () => {
@@ -44,6 +53,7 @@ describe('npm start: the TSE 2020 replay', () => {
     const timeline = result.incidents.flatMap((i) => i.timeline);
     expect(timeline.find((e) => e.kind === 'halt')?.actor).toBe('policy');
     expect(timeline.some((e) => e.kind === 'failover')).toBe(false);
-    expect(types(result, 'risk-desk')).toEqual(['2:halt', '3:resume-scheduled', '4:resume']);
+    // #3 is the operator's update, which risk-desk's filter leaves out.
+    expect(types(result, 'risk-desk')).toEqual(['2:halt', '4:resume-scheduled', '5:resume']);
   });
 });

@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbIncidentStore } from '../../lambda/adapters/dynamodb-store';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { suiteEmulators, uniquePrefix } from '../helpers/aws';
+import { storedPages } from '../helpers/events';
 
 /**
  * The storm through serve mode, as a monitor sees it: 1,000 distinct alarms of one fault POSTed
@@ -16,7 +18,9 @@ describe('serve mode under an alarm storm', () => {
   beforeAll(async () => {
     folder = mkdtempSync(join(tmpdir(), 'tocsin-storm-'));
     const configFile = join(folder, 'config.json');
-    writeFileSync(configFile, JSON.stringify({ policy: { groupBy: 'market' } }));
+    // The market data servers face participants: the storm's incident is a market fact, announced once.
+    const components = Array.from({ length: 20 }, (_, n) => ({ id: `market-data-${n}`, market: 'equities', participantFacing: true }));
+    writeFileSync(configFile, JSON.stringify({ components, policy: { groupBy: 'market' } }));
     runtime = await startLocalRuntime({ prefix: uniquePrefix('storm'), configFile, emulators: suiteEmulators() });
   });
   afterAll(async () => {
@@ -24,7 +28,7 @@ describe('serve mode under an alarm storm', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  it('answers 1,000 concurrent monitor-event POSTs of distinct alarms of one market all with 2xx, as one incident', async () => {
+  it('answers 1,000 concurrent monitor-event POSTs of distinct alarms of one market all with 2xx, as one incident announced once', async () => {
     // Prepare
     const occurredAt = new Date().toISOString();
     const event = (n: number) => ({
@@ -54,5 +58,15 @@ describe('serve mode under an alarm storm', () => {
     const [incidentId] = [...incidents];
     expect(await store.incidentAlarms(incidentId!)).toHaveLength(1000);
     expect((await store.incidentRecord(incidentId!))?.notices.map((n) => n.notice.type)).toEqual(['incident-opened']);
+    // Operators are paged once for the fault, not once per alarm (at most once more if a critical alarm raised it).
+    const dynamodb = new DynamoDBClient({});
+    try {
+      const pages = await storedPages(dynamodb, runtime.endpoints.tableName, incidentId!);
+      expect(pages.filter((p) => p.type === 'opened')).toEqual([expect.objectContaining({ stage: 'on-call', announced: expect.any(Boolean) })]);
+      expect(pages.filter((p) => p.type !== 'opened' && p.type !== 'severity-raised')).toEqual([]);
+      expect(pages.length).toBeLessThanOrEqual(2);
+    } finally {
+      dynamodb.destroy();
+    }
   });
 });

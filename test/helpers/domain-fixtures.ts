@@ -3,8 +3,10 @@ import { parseOperatorCommand } from '../../lambda/core/commands';
 import type { TocsinConfig, TocsinConfigInput } from '../../lambda/core/config';
 import type { DecisionContext } from '../../lambda/core/context';
 import { IncidentDraft } from '../../lambda/core/draft';
+import type { HeartbeatReply } from '../../lambda/core/lease';
 import type {
   AlarmState,
+  EscalationTimer,
   GroupState,
   Incident,
   IncidentAlarm,
@@ -12,37 +14,54 @@ import type {
   MarketState,
   Notice,
   NoticeType,
+  Page,
+  PageType,
   TimelineEntry,
   Transition,
 } from '../../lambda/core/model';
+import type { EscalationQueue } from '../../lambda/core/ports';
 import type { AlarmSignal, SignalStatus } from '../../lambda/core/signal';
 import type { Outcome, UseCaseOptions } from '../../lambda/core/use-cases/decide-and-commit';
 import { runCommand } from '../../lambda/core/use-cases/dispatch';
+import { runEscalationTimer } from '../../lambda/core/use-cases/escalate';
+import { recordHeartbeat } from '../../lambda/core/use-cases/heartbeat';
 import { ingestSignal } from '../../lambda/core/use-cases/ingest-signal';
+import { Promoter, type CheckResult } from '../../lambda/core/use-cases/promoter';
 import { sweepIncidents } from '../../lambda/core/use-cases/sweep';
-import { T0, TestClock } from './domain';
+import { MINUTE, T0, TestClock } from './domain';
 import { MemoryIncidentStore } from './memory-store';
+
+/** What the committed transitions of one call wrote, flattened: for participants, for operators. */
+export interface Written {
+  readonly commits: readonly Transition[];
+  readonly timeline: readonly TimelineEntry[];
+  readonly notices: readonly Notice[];
+  readonly pages: readonly Page[];
+  readonly timers: readonly EscalationTimer[];
+}
 
 /**
  * What one call into the use cases did: the use case's outcome, and every transition committed
- * while it ran (the alarm's, then a settle's), flattened into the timeline entries and notices
- * they wrote. When calls interleave, a call's commits include the other's made meanwhile.
+ * while it ran (the alarm's, then a settle's), flattened into the timeline entries, notices,
+ * pages and escalation timers they wrote. When calls interleave, a call's commits include the
+ * other's made meanwhile.
  */
-export interface Step {
+export interface Step extends Written {
   readonly action: string;
   readonly incidentId?: string;
   readonly outcome: Outcome;
-  readonly commits: readonly Transition[];
-  readonly timeline: readonly TimelineEntry[];
-  readonly notices: readonly Notice[];
 }
 
-/** What a sweep did: the incidents it resolved, and every transition it committed. */
-export interface SweepStep {
+/** What a sweep did: the incidents it resolved, and every transition it committed (overdue escalations too). */
+export interface SweepStep extends Written {
   readonly resolved: readonly Outcome[];
-  readonly commits: readonly Transition[];
-  readonly timeline: readonly TimelineEntry[];
-  readonly notices: readonly Notice[];
+}
+
+/** What an escalation timer did when it came back from the delayed queue. */
+export interface EscalationStep extends Written {
+  readonly action: string;
+  /** Timers put back on the queue (not yet due), with their delays in seconds. */
+  readonly requeued: readonly { readonly timer: EscalationTimer; readonly delaySeconds: number }[];
 }
 
 /**
@@ -56,6 +75,7 @@ export class IncidentWorld {
   /** What every use case is run with: the clock's context; a lost race is retried at once. */
   public readonly options: UseCaseOptions;
   private readonly contextOf: () => DecisionContext;
+  private promoterOfWorld: Promoter | undefined;
 
   public constructor(config: TocsinConfigInput = {}, clock: TestClock = new TestClock(T0), store: MemoryIncidentStore = new MemoryIncidentStore()) {
     this.clock = clock;
@@ -95,11 +115,45 @@ export class IncidentWorld {
     return this.step(() => runCommand(this.store, parseOperatorCommand(input), actor, this.options));
   }
 
-  /** `sweepIncidents`: every open incident settled on a recount, resolved after its quiet time. */
+  /** `sweepIncidents`: every open incident settled on a recount, resolved after its quiet time; overdue escalations run. */
   public async sweep(): Promise<SweepStep> {
     const before = this.store.log.length;
     const resolved = await sweepIncidents(this.store, this.options);
     return { resolved, ...flatten(this.store.log.slice(before)) };
+  }
+
+  /**
+   * `runEscalationTimer`: an escalation timer back from the delayed queue at the clock's time
+   * (by default the one the incident waits for now). A timer not yet due is put back on a
+   * recording queue, reported in `requeued`.
+   */
+  public async escalate(timer: EscalationTimer | string): Promise<EscalationStep> {
+    const due = typeof timer === 'string' ? this.nextTimer(timer) : timer;
+    const requeued: { timer: EscalationTimer; delaySeconds: number }[] = [];
+    const queue: EscalationQueue = { schedule: async (t, delaySeconds) => void requeued.push({ timer: t, delaySeconds }) };
+    const before = this.store.log.length;
+    const outcome = await runEscalationTimer(this.store, queue, due, this.options);
+    return { action: outcome === 'requeued' ? 'requeued' : outcome.action, requeued, ...flatten(this.store.log.slice(before)) };
+  }
+
+  /** The escalation timer the incident waits for now (throws when it waits for none). */
+  public nextTimer(incidentId: string): EscalationTimer {
+    const next = this.incident(incidentId).nextEscalation;
+    if (!next) throw new Error(`incident ${incidentId} waits for no escalation`);
+    return { incidentId, step: next.step, at: next.at };
+  }
+
+  /** `recordHeartbeat` of one node of a failover group. */
+  public heartbeat(group: string, nodeId: string, ready = true, epoch?: number): Promise<HeartbeatReply> {
+    return recordHeartbeat(this.store, { group, nodeId, ready, ...(epoch !== undefined ? { epoch } : {}) }, this.options);
+  }
+
+  /** One check of one group by the world's promoter (it remembers what it saw between checks, as one invocation does). */
+  public async check(group: string): Promise<CheckResult & Written> {
+    this.promoterOfWorld ??= new Promoter(this.store, this.options);
+    const before = this.store.log.length;
+    const result = await this.promoterOfWorld.check(group);
+    return { ...result, ...flatten(this.store.log.slice(before)) };
   }
 
   private async step(run: () => Promise<Outcome>): Promise<Step> {
@@ -168,6 +222,21 @@ export class IncidentWorld {
     return this.noticesOf(incidentId).map((n) => [n.type, n.sequence]);
   }
 
+  /** The operator pages of one incident, in page-number order. */
+  public pagesOf(incidentId: string | undefined): readonly Page[] {
+    return incidentId === undefined ? [] : this.store.pages(incidentId);
+  }
+
+  /** `[type, stage]` of every page of one incident, in page-number order. */
+  public pageTrail(incidentId: string | undefined): [PageType, string][] {
+    return this.pagesOf(incidentId).map((p) => [p.type, p.stage]);
+  }
+
+  /** The escalation timers one incident's transitions scheduled. */
+  public timersOf(incidentId: string | undefined): readonly EscalationTimer[] {
+    return incidentId === undefined ? [] : this.store.timers(incidentId);
+  }
+
   /**
    * What must not depend on delivery order. Incident ids are handed out in delivery order, so
    * incidents are keyed by group key (and ordered by when the fault started): each with its
@@ -209,8 +278,14 @@ export interface WorldOutcome {
   alarms: Record<string, { status: SignalStatus; at: number }>;
 }
 
-function flatten(commits: readonly Transition[]): Pick<Step, 'commits' | 'timeline' | 'notices'> {
-  return { commits, timeline: commits.flatMap((t) => t.timeline), notices: commits.flatMap((t) => t.notices) };
+function flatten(commits: readonly Transition[]): Written {
+  return {
+    commits,
+    timeline: commits.flatMap((t) => t.timeline),
+    notices: commits.flatMap((t) => t.notices),
+    pages: commits.flatMap((t) => t.pages ?? []),
+    timers: commits.flatMap((t) => t.timers ?? []),
+  };
 }
 
 /** A halted market, as `halt` leaves it, for tests that start from one. */
@@ -218,7 +293,12 @@ export function haltedMarket(id: string, incidentId: string, overrides: Partial<
   return { id, status: 'halted', segments: [], incidentId, haltedAt: T0, updatedAt: T0, version: 1, ...overrides };
 }
 
-/** An incident as stored, for tests of single decisions; defaults describe a fresh open one. */
+/**
+ * An incident as stored, for tests of single decisions; defaults describe a fresh open one as
+ * the rules leave it with the default escalation: announced (notice 1 `incident-opened`), on-call
+ * paged (page 1), the duty-manager due 300 s after it opened. {@link unannounced} for one that
+ * participants never heard of.
+ */
 export function storedIncident(overrides: Partial<Incident> = {}): Incident {
   return {
     id: 'inc-7',
@@ -231,9 +311,18 @@ export function storedIncident(overrides: Partial<Incident> = {}): Incident {
     openedAt: T0,
     startedAt: T0,
     noticeSequence: 1,
+    announced: true,
+    pageSequence: 1,
+    pagedStage: 0,
+    nextEscalation: { step: 1, at: T0 + 5 * MINUTE },
     version: 1,
     ...overrides,
   };
+}
+
+/** A stored incident that reached operators only: no notice yet (on-call paged, as {@link storedIncident}). */
+export function unannounced(overrides: Partial<Incident> = {}): Incident {
+  return storedIncident({ noticeSequence: 0, announced: false, ...overrides });
 }
 
 /** An alarm's state as stored, for tests of single decisions; defaults: `disk-1` firing at T0 in `inc-7`. */
@@ -254,8 +343,9 @@ export const at = (seconds: number): number => T0 + seconds * 1000;
 
 /**
  * The component (and market) an alarm key belongs to, by its prefix, matching TSE_CONFIG:
- * `disk-*` shared-disk (critical, equities), `feed-*` market-data, `surv-*` surveillance
- * (equities), `deriv-*` matching-engine, which reports itself as concerning derivatives.
+ * `disk-*` shared-disk (critical, participant-facing, equities), `feed-*` market-data,
+ * `surv-*` surveillance (equities, internal), `deriv-*` matching-engine (not configured), which
+ * reports itself as concerning derivatives.
  */
 function sourceOf(dedupKey: string): Pick<AlarmSignal, 'component' | 'market'> {
   if (dedupKey.startsWith('disk-')) return { component: 'shared-disk' };

@@ -43,14 +43,19 @@ export class TestClock {
   }
 }
 
-/** TSE-like configuration used across tests. */
+/**
+ * TSE-like configuration used across tests. The shared disk is what participants were told about
+ * on 1 October 2020: participant-facing, so its incidents are announced at `critical` (the
+ * default `announceSeverity`); market data and surveillance reach operators only, and so does
+ * any component not configured here.
+ */
 export const TSE_CONFIG: TocsinConfigInput = {
   markets: [
     { id: 'equities', segments: ['first', 'second', 'mothers'] },
     { id: 'derivatives', segments: [] },
   ],
   components: [
-    { id: 'shared-disk', market: 'equities', critical: true },
+    { id: 'shared-disk', market: 'equities', critical: true, participantFacing: true },
     { id: 'market-data', market: 'equities' },
     { id: 'surveillance', market: 'equities' },
   ],

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Page } from '../../lambda/core/model';
 import { PROJECT_ROOT } from './processes';
 
 /** A sample event from events/ — the same files `sam local invoke -e` and `npm start` use. */
@@ -43,4 +45,20 @@ export async function tableItems(client: DynamoDBClient, tableName: string): Pro
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return items;
+}
+
+/**
+ * The operator pages a transition wrote for an incident (`PAGE#` items, in page order): what the
+ * `pages` function will publish. The store's port has no reader for them (only the stream does).
+ */
+export async function storedPages(client: DynamoDBClient, tableName: string, incidentId: string): Promise<Page[]> {
+  const { Items } = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :page)',
+      ExpressionAttributeValues: { ':pk': { S: `INCIDENT#${incidentId}` }, ':page': { S: 'PAGE#' } },
+      ConsistentRead: true,
+    }),
+  );
+  return (Items ?? []).map((item) => unmarshall(item).page as Page);
 }

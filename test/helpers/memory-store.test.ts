@@ -15,10 +15,14 @@ import { MemoryIncidentStore } from './memory-store';
 const ctx = () => new TestClock(T0).context(TSE_CONFIG)();
 const nothing = (action = 'test'): Transition => ({ action, timeline: [], notices: [] });
 
-/** A store holding incident inc-7 (version 1) with one timeline entry and notice 1, alarm disk-1 and its group. */
+/**
+ * A store holding incident inc-7 (version 1) with one timeline entry, notice 1 (a critical alarm
+ * of the participant-facing shared disk), page 1 (on-call) and the duty-manager's timer, alarm
+ * disk-1 and its group.
+ */
 async function seeded(): Promise<{ store: MemoryIncidentStore; opened: Transition }> {
   const store = new MemoryIncidentStore();
-  const opened = decideSignal({ groupKey: 'key:disk-1', market: initialMarket('equities', 0) }, firing('disk-1', 0), { ...ctx(), newIncidentId: () => 'inc-7' });
+  const opened = decideSignal({ groupKey: 'key:disk-1', market: initialMarket('equities', 0) }, firing('disk-1', 0, { severity: 'critical' }), { ...ctx(), newIncidentId: () => 'inc-7' });
   await store.commit(opened);
   return { store, opened };
 }
@@ -38,6 +42,9 @@ describe('MemoryIncidentStore.commit', () => {
     ['a market at version 2 over a market nobody wrote', () => ({ ...nothing(), market: haltedMarket('equities', 'inc-7', { version: 2 }) })],
     ['a timeline entry that exists', (opened) => ({ ...nothing(), timeline: opened.timeline })],
     ['a notice that exists', (opened) => ({ ...nothing(), notices: opened.notices })],
+    ['a page that exists (the adapter’s PAGE#<n>)', (opened) => ({ ...nothing(), pages: opened.pages! })],
+    ['a page numbered as a stored one, whatever it says', (opened) => ({ ...nothing(), pages: [{ ...opened.pages![0]!, type: 'escalated', stage: 'duty-manager' }] })],
+    ['an escalation timer that exists (the adapter’s TIMER#<step>#<at>)', (opened) => ({ ...nothing(), timers: opened.timers! })],
   ])('fails with ConcurrentUpdateError when writing %s, writing nothing', async (_, transition) => {
     // Prepare
     const { store, opened } = await seeded();
@@ -52,6 +59,8 @@ describe('MemoryIncidentStore.commit', () => {
     expect(store.incident('inc-7')).toEqual(before.incident);
     expect(store.alarm('disk-1')).toEqual(before.alarm);
     expect(store.timeline('inc-7')).toEqual(before.timeline);
+    expect(store.pages('inc-7')).toEqual(opened.pages);
+    expect(store.timers('inc-7')).toEqual(opened.timers);
     expect(store.market('equities')).toEqual(initialMarket('equities', 0));
   });
 
@@ -66,6 +75,33 @@ describe('MemoryIncidentStore.commit', () => {
     // Assess
     await expect(act).rejects.toThrow(ConcurrentUpdateError);
     expect(store.alarm('disk-2')).toBeUndefined();
+  });
+
+  it('keeps the pages and escalation timers a transition writes, for tests to read', async () => {
+    // Act
+    const { store, opened } = await seeded();
+
+    // Assess
+    expect(opened.pages).toHaveLength(1);
+    expect(store.pages('inc-7')).toEqual([expect.objectContaining({ pageId: 'inc-7-p1', type: 'opened', stage: 'on-call', announced: true })]);
+    expect(store.timers('inc-7')).toEqual([{ incidentId: 'inc-7', step: 1, at: T0 + 300_000 }]);
+    expect(store.pages('inc-8')).toEqual([]);
+    expect(store.timers('inc-8')).toEqual([]);
+  });
+
+  it('writes a timer for a later step or time beside the stored one: the key is <step>#<at>', async () => {
+    // Prepare
+    const { store } = await seeded();
+
+    // Act
+    await store.commit({ ...nothing(), timers: [{ incidentId: 'inc-7', step: 1, at: T0 + 600_000 }, { incidentId: 'inc-7', step: 2, at: T0 + 300_000 }] });
+
+    // Assess
+    expect(store.timers('inc-7').map((t) => [t.step, t.at - T0])).toEqual([
+      [1, 300_000],
+      [1, 600_000],
+      [2, 300_000],
+    ]);
   });
 
   it('writes a transition whose conditions hold, and logs it', async () => {
@@ -85,6 +121,9 @@ describe('MemoryIncidentStore.commit', () => {
     ['a notice id other than <incidentId>-n<sequence>', (opened) => ({ ...nothing(), notices: [{ ...opened.notices[0]!, sequence: 2, noticeId: 'inc-7-2' }] }), /notice id inc-7-2 is not inc-7-n2/],
     ['a notice that leaves a gap in the incident’s numbering', (opened) => ({ ...nothing(), notices: [{ ...opened.notices[0]!, sequence: 3, noticeId: 'inc-7-n3' }] }), /leaves a gap after sequence 1/],
     ['the same item twice in one transaction', (opened) => ({ ...nothing(), timeline: [opened.timeline[0]!, opened.timeline[0]!] }), /writes .* twice/],
+    ['a page id other than <incidentId>-p<n>', (opened) => ({ ...nothing(), pages: [{ ...opened.pages![0]!, pageId: 'inc-7-page-2' }] }), /page id inc-7-page-2 is not <incidentId>-p<n> of inc-7/],
+    ['a page that leaves a gap in the incident’s page numbers', (opened) => ({ ...nothing(), pages: [{ ...opened.pages![0]!, pageId: 'inc-7-p3' }] }), /page inc-7-p3 leaves a gap after page 1 of inc-7/],
+    ['the same timer twice in one transaction', (opened) => ({ ...nothing(), timers: [opened.timers![0]!, opened.timers![0]!] }), /writes INCIDENT#inc-7\/TIMER#1#\d+ twice/],
   ])('rejects %s (not a lost race: a bug)', async (_, transition, message) => {
     // Prepare
     const { store, opened } = await seeded();
@@ -161,6 +200,22 @@ describe('MemoryIncidentStore reads', () => {
     // Assess
     expect(snapshot).toEqual({ groupKey: 'key:disk-2', market: haltedMarket('equities', 'inc-7'), haltingIncident: opened.incident });
     expect(own).toEqual({ groupKey: 'key:disk-1', group: opened.group, incident: opened.incident, alarm: opened.alarm, market: haltedMarket('equities', 'inc-7'), haltingIncident: opened.incident });
+  });
+
+  it.each<[string, number[], number | undefined]>([
+    ['a group nobody saw has no firstSeenAt', [], undefined],
+    ['the first sight is kept', [T0], T0],
+    ['later sights leave the first one (the adapter’s attribute_not_exists)', [T0, T0 + 60_000, T0 - 60_000], T0],
+  ])('marks when a group was first seen: %s', async (_, sights, expected) => {
+    // Prepare
+    const store = new MemoryIncidentStore();
+
+    // Act
+    for (const at of sights) await store.markGroupSeen('shared-disk', at);
+
+    // Assess
+    expect((await store.readLeaseGroup('shared-disk')).firstSeenAt).toBe(expected);
+    expect(store.firstSeen('shared-disk')).toBe(expected);
   });
 
   it('hands out copies: changing what was read changes nothing stored', async () => {

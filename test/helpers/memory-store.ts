@@ -5,16 +5,18 @@ import type { LeaseState, NodeState } from '../../lambda/core/lease';
 import {
   initialMarket,
   type AlarmState,
+  type EscalationTimer,
   type GroupState,
   type Incident,
   type IncidentAlarm,
   type IncidentCounts,
   type MarketState,
   type Notice,
+  type Page,
   type TimelineEntry,
   type Transition,
 } from '../../lambda/core/model';
-import type { IncidentRecord, IncidentStore, StoredNotice } from '../../lambda/core/ports';
+import type { IncidentRecord, IncidentStore, StoredNotice, LeaseGroupView } from '../../lambda/core/ports';
 
 /**
  * The `IncidentStore` port in memory, for domain tests that drive the real use cases.
@@ -22,12 +24,13 @@ import type { IncidentRecord, IncidentStore, StoredNotice } from '../../lambda/c
  * `commit` applies a transition under exactly the conditions `DynamoDbIncidentStore` writes it
  * with — each state (group, market, lease, node, alarm, incident) only over the version it was
  * read at (`version − 1`), or over nothing for version ≤ 1; the incident's alarm entry as a plain
- * put; timeline entries and notices only if new — all or nothing: a lost condition throws
+ * put; timeline entries, notices, operator pages (`PAGE#<n>`) and escalation timers
+ * (`TIMER#<step>#<at>`) only if new — all or nothing: a lost condition throws
  * `ConcurrentUpdateError` and writes nothing, as a cancelled transaction does. It also checks
  * what DynamoDB would refuse outright (two writes of one item in a transaction) and what the
- * design promises on top: notice ids are `<incidentId>-n<sequence>` and every incident's notice
- * sequence is 1, 2, 3 … with no gap. Counters move by increments outside any commit, as the
- * adapter's `ADD` does.
+ * design promises on top: notice ids are `<incidentId>-n<sequence>`, page ids
+ * `<incidentId>-p<n>`, and each incident numbers both 1, 2, 3 … with no gap. Counters move by
+ * increments outside any commit, as the adapter's `ADD` does.
  *
  * Stored values are copies without `undefined` attributes (the adapter's DocumentClient drops
  * them), so a test can neither change the store by mutating what it read nor see a field the
@@ -49,6 +52,12 @@ export class MemoryIncidentStore implements IncidentStore {
   private readonly listed = new Map<string, Map<string, IncidentAlarm>>();
   private readonly timelines = new Map<string, Map<string, TimelineEntry>>();
   private readonly outbox = new Map<string, Map<number, StoredNotice>>();
+  /** Operator pages by incident and page number (the adapter's `PAGE#<n>`). */
+  private readonly pageOutbox = new Map<string, Map<number, Page>>();
+  /** Escalation timers by incident and `<step>#<at>` (the adapter's `TIMER#<step>#<at>`). */
+  private readonly timerOutbox = new Map<string, Map<string, EscalationTimer>>();
+  /** When a promoter first saw each failover group (the adapter's `LEASE#<group>` / `SEEN`). */
+  private readonly seen = new Map<string, number>();
   private readonly holds: Hold[] = [];
   private readonly committed: Transition[] = [];
 
@@ -138,14 +147,26 @@ export class MemoryIncidentStore implements IncidentStore {
     return copy({ incident, counts: this.countsNow(incidentId), timeline: this.timeline(incidentId), notices: this.storedNotices(incidentId) });
   }
 
-  public async readLeaseGroup(group: string): Promise<{ lease?: LeaseState; nodes: NodeState[] }> {
+  public async readLeaseGroup(group: string): Promise<LeaseGroupView> {
     await this.checkpoint('readLeaseGroup', [group]);
     const lease = this.leases.get(group);
     const nodes = [...(this.nodes.get(group)?.values() ?? [])].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
-    return copy({ ...(lease ? { lease } : {}), nodes });
+    const firstSeenAt = this.seen.get(group);
+    return copy({ ...(lease ? { lease } : {}), nodes, ...(firstSeenAt !== undefined ? { firstSeenAt } : {}) });
+  }
+
+  /** Like the adapter (`attribute_not_exists`): only the first call writes; later ones leave its time. */
+  public async markGroupSeen(group: string, at: number): Promise<void> {
+    await this.checkpoint('markGroupSeen', [group, at]);
+    if (!this.seen.has(group)) this.seen.set(group, at);
   }
 
   // ── Inspection (tests read what the table holds, without going through the port) ────────
+
+  /** When a promoter first saw the group, if one did. */
+  public firstSeen(group: string): number | undefined {
+    return this.seen.get(group);
+  }
 
   public incident(incidentId: string): Incident | undefined {
     return copyOf(this.incidents.get(incidentId));
@@ -200,6 +221,18 @@ export class MemoryIncidentStore implements IncidentStore {
     return this.storedNotices(incidentId).map((stored) => stored.notice);
   }
 
+  /** The operator pages an incident's transitions wrote, in page-number order. */
+  public pages(incidentId: string): Page[] {
+    const pages = this.pageOutbox.get(incidentId) ?? new Map<number, Page>();
+    return [...pages.keys()].sort((a, b) => a - b).map((n) => copy(pages.get(n)!));
+  }
+
+  /** The escalation timers an incident's transitions wrote, by step then time. */
+  public timers(incidentId: string): EscalationTimer[] {
+    const timers = this.timerOutbox.get(incidentId) ?? new Map<string, EscalationTimer>();
+    return [...timers.values()].sort((a, b) => a.step - b.step || a.at - b.at).map(copy);
+  }
+
   // ── Interleaving (for tests of concurrent use cases) ────────────────────────────────────
 
   /**
@@ -240,6 +273,7 @@ export class MemoryIncidentStore implements IncidentStore {
     const lost = this.failedConditions(transition);
     if (lost.length) throw new ConcurrentUpdateError(`transaction cancelled: ${lost.join('; ')}`, lost.map(() => 'ConditionalCheckFailed'));
     this.checkNotices(transition.notices);
+    this.checkPages(transition.pages ?? []);
 
     const { group, market, lease, node, alarm, incidentAlarm, incident } = transition;
     if (group) this.groups.set(group.groupKey, copy(group));
@@ -251,6 +285,8 @@ export class MemoryIncidentStore implements IncidentStore {
     if (incident) this.incidents.set(incident.id, copy(incident));
     for (const entry of transition.timeline) mapOf(this.timelines, entry.incidentId).set(entry.entryId, copy(entry));
     for (const notice of transition.notices) mapOf(this.outbox, notice.incidentId).set(notice.sequence, { notice: copy(notice), status: 'pending' });
+    for (const page of transition.pages ?? []) mapOf(this.pageOutbox, page.incidentId).set(pageNumber(page), copy(page));
+    for (const timer of transition.timers ?? []) mapOf(this.timerOutbox, timer.incidentId).set(timerKey(timer), copy(timer));
     this.committed.push(copy(transition));
   }
 
@@ -275,6 +311,12 @@ export class MemoryIncidentStore implements IncidentStore {
     for (const notice of transition.notices) {
       if (this.outbox.get(notice.incidentId)?.has(notice.sequence)) lost.push(`notice ${notice.noticeId} exists`);
     }
+    for (const page of transition.pages ?? []) {
+      if (this.pageOutbox.get(page.incidentId)?.has(pageNumber(page))) lost.push(`page ${page.pageId} exists`);
+    }
+    for (const timer of transition.timers ?? []) {
+      if (this.timerOutbox.get(timer.incidentId)?.has(timerKey(timer))) lost.push(`timer ${timer.incidentId} step ${timer.step} at ${timer.at} exists`);
+    }
     return lost;
   }
 
@@ -287,6 +329,19 @@ export class MemoryIncidentStore implements IncidentStore {
       const before = last.get(notice.incidentId) ?? this.outbox.get(notice.incidentId)?.size ?? 0;
       if (notice.sequence !== before + 1) throw new Error(`notice ${notice.noticeId} leaves a gap after sequence ${before} of ${notice.incidentId}`);
       last.set(notice.incidentId, notice.sequence);
+    }
+  }
+
+  /** Pages as notices: ids `<incidentId>-p<n>`, each incident's numbers 1, 2, 3 … with no gap. */
+  private checkPages(pages: readonly Page[]): void {
+    const last = new Map<string, number>();
+    for (const page of pages) {
+      const n = pageNumber(page);
+      const expected = `${page.incidentId}-p${n}`;
+      if (!Number.isInteger(n) || n < 1 || page.pageId !== expected) throw new Error(`page id ${page.pageId} is not <incidentId>-p<n> of ${page.incidentId}`);
+      const before = last.get(page.incidentId) ?? this.pageOutbox.get(page.incidentId)?.size ?? 0;
+      if (n !== before + 1) throw new Error(`page ${page.pageId} leaves a gap after page ${before} of ${page.incidentId}`);
+      last.set(page.incidentId, n);
     }
   }
 
@@ -335,7 +390,18 @@ function itemsOf(transition: Transition): string[] {
   if (transition.incident) items.push(`INCIDENT#${transition.incident.id}/STATE`);
   for (const entry of transition.timeline) items.push(`INCIDENT#${entry.incidentId}/TIMELINE#${entry.entryId}`);
   for (const notice of transition.notices) items.push(`INCIDENT#${notice.incidentId}/NOTICE#${notice.sequence}`);
+  for (const page of transition.pages ?? []) items.push(`INCIDENT#${page.incidentId}/PAGE#${pageNumber(page)}`);
+  for (const timer of transition.timers ?? []) items.push(`INCIDENT#${timer.incidentId}/TIMER#${timerKey(timer)}`);
   return items;
+}
+
+/** A page's number, as the adapter keys it: what follows the last `-p` of its id. */
+function pageNumber(page: Page): number {
+  return Number(page.pageId.slice(page.pageId.lastIndexOf('-p') + 2));
+}
+
+function timerKey(timer: EscalationTimer): string {
+  return `${timer.step}#${timer.at}`;
 }
 
 function mapOf<K, V>(maps: Map<string, Map<K, V>>, key: string): Map<K, V> {

@@ -226,7 +226,8 @@ describe('Ingest', () => {
       // Assess
       expect(config).toEqual(parseConfig(SAMPLE_CONFIG));
       expect(config).toEqual(stack.config);
-      expect(config.components).toEqual([{ id: 'matching-engine', market: 'equities', critical: true }]);
+      // With its defaults applied: a component is not participant-facing unless configured so.
+      expect(config.components).toEqual([{ id: 'matching-engine', market: 'equities', critical: true, participantFacing: false }]);
     });
 
     it('runs the bundled ingest handler', () => {

@@ -21,7 +21,16 @@ describe('TocsinStack', () => {
   // One synthesis for the whole file: synthesis is the slow part.
   let stack: TocsinStack;
   let template: Template;
-  let ids: { table: string; tableKey: string; noticeTopic: string; noticeKey: string; opsTopic: string; opsKey: string };
+  let ids: {
+    table: string;
+    tableKey: string;
+    noticeTopic: string;
+    noticeKey: string;
+    pageTopic: string;
+    pageKey: string;
+    opsTopic: string;
+    opsKey: string;
+  };
 
   beforeAll(() => {
     // Prepare
@@ -35,6 +44,8 @@ describe('TocsinStack', () => {
       tableKey: logicalId(stack, stack.store.key),
       noticeTopic: logicalId(stack, stack.notices.topic),
       noticeKey: logicalId(stack, stack.notices.key),
+      pageTopic: logicalId(stack, stack.paging.topic),
+      pageKey: logicalId(stack, stack.paging.key),
       opsTopic: logicalId(stack, stack.opsAlerts.topic),
       opsKey: logicalId(stack, stack.opsAlerts.key),
     };
@@ -118,16 +129,36 @@ describe('TocsinStack', () => {
     it('has deletion protection', () => {
       template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
     });
+
+    it('has two stream readers, notify and pages: as many as a DynamoDB stream serves per shard unthrottled', () => {
+      // Prepare
+      const streamArn = { 'Fn::GetAtt': [ids.table, 'StreamArn'] };
+
+      // Act
+      const readers = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
+        .filter((mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(streamArn))
+        .map((mapping) => mapping.Properties.FunctionName);
+
+      // Assess
+      expect(readers).toEqual(
+        expect.arrayContaining([
+          { Ref: logicalId(stack, stack.notices.function) },
+          { Ref: logicalId(stack, stack.paging.function) },
+        ]),
+      );
+      expect(readers).toHaveLength(2);
+    });
   });
 
   describe('topics', () => {
     const topics = [
       { name: 'notices', topic: () => ids.noticeTopic, key: () => ids.noticeKey, displayName: TOPICS.notices.displayName },
+      { name: 'pages', topic: () => ids.pageTopic, key: () => ids.pageKey, displayName: TOPICS.pages.displayName },
       { name: 'ops', topic: () => ids.opsTopic, key: () => ids.opsKey, displayName: TOPICS.ops.displayName },
     ];
 
-    it('are these two and the ingest alarms topic', () => {
-      template.resourceCountIs('AWS::SNS::Topic', 3);
+    it('are these three and the ingest alarms topic', () => {
+      template.resourceCountIs('AWS::SNS::Topic', 4);
     });
 
     it.each(topics)('$name topic is encrypted with its own key and named from TOPICS', ({ topic, key, displayName }) => {
@@ -199,11 +230,18 @@ describe('TocsinStack', () => {
       expect(noticeKey).toBeDefined();
       expect(JSON.stringify(noticeKey)).not.toContain('cloudwatch.amazonaws.com');
     });
+
+    it("pages key does not admit CloudWatch: Tocsin's own alarms go to the ops topic, pages are about incidents", () => {
+      const pageKey = template.findResources('AWS::KMS::Key')[ids.pageKey];
+
+      expect(pageKey).toBeDefined();
+      expect(JSON.stringify(pageKey)).not.toContain('cloudwatch.amazonaws.com');
+    });
   });
 
   describe('keys', () => {
     it('are one per table and topic', () => {
-      template.resourceCountIs('AWS::KMS::Key', 4);
+      template.resourceCountIs('AWS::KMS::Key', 5);
     });
 
     it('all rotate', () => {
@@ -237,6 +275,7 @@ describe('TocsinStack', () => {
     it.each([
       { output: 'TableName', value: () => ({ Ref: ids.table }) },
       { output: 'NoticeTopicArn', value: () => ({ Ref: ids.noticeTopic }) },
+      { output: 'PageTopicArn', value: () => ({ Ref: ids.pageTopic }) },
       { output: 'OpsTopicArn', value: () => ({ Ref: ids.opsTopic }) },
     ])('$output', ({ output, value }) => {
       template.hasOutput(output, { Value: value() });

@@ -92,6 +92,14 @@ const SPECS: readonly OperatorCommandSpec[] = [
     examples: ['tocsin annotate INC-1 --note "vendor engineer on site"'],
   },
   {
+    name: 'announce',
+    summary: 'tell participants of an incident (the first time), or send them a numbered update',
+    incidentArgument: true,
+    options: (c) => c.requiredOption('--note <text>', 'what participants read'),
+    body: (o) => ({ note: o.note }),
+    examples: ['tocsin announce INC-1 --note "A hardware failure affects equities trading. Next update by 07:30."'],
+  },
+  {
     name: 'declare-halt',
     summary: 'halt trading (the whole market, or some segments)',
     options: (c) =>

@@ -24,6 +24,8 @@ interface SubscribeOptions extends TargetOptions {
   readonly markets?: string[];
   readonly severities?: string[];
   readonly incident?: string[];
+  readonly pages?: boolean;
+  readonly stage?: string[];
   readonly raw?: boolean;
   readonly json?: boolean;
 }
@@ -59,6 +61,8 @@ export function register(parent: Command, ctx: CommandContext): Command {
     .option('--markets <list>', 'market ids, e.g. equities', commaList)
     .option('--severities <list>', `severities: ${SEVERITIES.join(', ')}`, commaList)
     .option('--incident <id>', 'notices of these incidents only (comma-separated)', commaList)
+    .option('--pages', "subscribe an operator's endpoint to the pages topic (tocsin.page/v1) instead of the notices topic")
+    .option('--stage <list>', 'with --pages: escalation stages, e.g. on-call,duty-manager', commaList)
     .option('--raw', 'raw message delivery: the notice JSON without the SNS envelope (sqs, http, https)')
     .option('--json', 'print the result as JSON');
   addTargetOptions(command).addHelpText(
@@ -68,6 +72,8 @@ export function register(parent: Command, ctx: CommandContext): Command {
       'Examples:',
       '  $ tocsin subscribe --protocol sqs --endpoint arn:aws:sqs:eu-west-1:123456789012:halts --types halt,resume --markets equities',
       '  $ tocsin subscribe --local serve.json --protocol sqs --endpoint "$QUEUE_ARN" --severities critical --json',
+      '  $ tocsin subscribe --pages --stage on-call --protocol sms --endpoint +819012345678',
+      '  $ tocsin subscribe --pages --stage duty-manager --severities critical --protocol email --endpoint duty@example.jp',
     ].join('\n'),
   );
   return command.action((options: SubscribeOptions) => subscribe(options, ctx));
@@ -82,10 +88,12 @@ async function subscribe(options: SubscribeOptions, ctx: CommandContext): Promis
     markets: options.markets,
     severities: options.severities,
     incidents: options.incident,
+    ...(options.pages ? { pages: true } : {}),
+    ...(options.stage ? { stages: options.stage } : {}),
     raw: options.raw,
   });
   const target = await resolveTarget(options, ctx);
-  const topicArn = target.output('noticeTopicArn');
+  const topicArn = target.output(options.pages ? 'pageTopicArn' : 'noticeTopicArn');
   const sns = ctx.own(ctx.clients.sns({ ...target.clientConfig('sns') }));
   let subscriptionArn: string | undefined;
   try {

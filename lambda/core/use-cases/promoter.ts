@@ -52,6 +52,9 @@ export class Promoter {
   private async perform(groupId: string, action: PromoterAction) {
     const group = groupConfig(this.options.context().config, groupId);
     switch (action.kind) {
+      case 'mark-seen':
+        await this.store.markGroupSeen(groupId, this.options.context().now);
+        return undefined;
       case 'raise':
         await ingestSignal(this.store, action.signal, this.options);
         return undefined;
