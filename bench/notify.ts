@@ -47,7 +47,8 @@ export async function benchNotify(): Promise<Record<string, unknown>> {
       },
     });
 
-    const config = parseConfig({});
+    // A participant-facing component at the announcing severity: each alarm is one participant notice.
+    const config = parseConfig({ components: [{ id: 'bench', participantFacing: true }], policy: { announceSeverity: 'major' } });
     const batches = 30;
     const notices = batches * 10;
     for (let i = 0; i < notices; i += 1) {

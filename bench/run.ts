@@ -25,20 +25,7 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${name} failed: ${error instanceof Error ? error.stack : String(error)}\n`);
     }
   };
-  await phase('ingest', 'ingest (a few minutes)', async () => {
-    const { startEmulators } = await import('../local/emulators.mjs');
-    const emulators = await startEmulators();
-    // Stopped with the benchmark, so an interrupted run leaves no java process behind.
-    const stop = () => void emulators.stop().finally(() => process.exit(130));
-    process.once('SIGINT', stop).once('SIGTERM', stop);
-    try {
-      Object.assign(process.env, emulators.environment);
-      return await benchIngest();
-    } finally {
-      process.off('SIGINT', stop).off('SIGTERM', stop);
-      await emulators.stop();
-    }
-  });
+  await phase('ingest', 'ingest (a few minutes)', benchIngest);
   await phase('notify', 'notify', benchNotify);
   await phase('fanout', 'fan-out', benchFanout, want('notify') || want('fanout'));
   await phase('promotion', 'promotion (about a minute)', benchPromotion);

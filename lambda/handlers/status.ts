@@ -1,6 +1,7 @@
 import { errorResponse, functionUrlRequest, json, type HttpResponse } from '../adapters/http';
 import { flushMetrics, logger } from '../adapters/observability';
 import { environmentConfig, environmentStore, systemContext } from '../adapters/wiring';
+import { escalationOf, type TocsinConfig } from '../core/config';
 import type { DecisionContext } from '../core/context';
 import { NotFoundError, TocsinError } from '../core/errors';
 import { leaseView } from '../core/lease';
@@ -62,7 +63,7 @@ async function route(deps: StatusDependencies, path: string, html: boolean): Pro
       return html ? page(404, 'Tocsin — unknown incident', `<h1>${escapeHtml(message)}</h1><p><a href="/">All markets</a></p>`) : json(404, { error: message }, READ_HEADERS);
     }
     const view = {
-      incident: { ...incidentDetail(record.incident), alarms: record.counts.alarms, alarmsFiring: record.counts.firing },
+      incident: { ...incidentDetail(record.incident, deps.context().config), alarms: record.counts.alarms, alarmsFiring: record.counts.firing },
       timeline: record.timeline.map(timelineView),
       notices: record.notices.map(noticeView),
     };
@@ -92,13 +93,15 @@ async function readOverview(deps: StatusDependencies): Promise<Overview> {
   ]);
   return {
     markets: markets.map(marketView),
-    incidents: [...incidents].sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id)).map(incidentSummary),
+    incidents: [...incidents].sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id)).map((i) => incidentSummary(i, config)),
     groups: leases.flatMap(({ lease }) => (lease ? [leaseView(lease)] : [])),
     generatedAt: iso(now),
   };
 }
 
-function incidentSummary(incident: Incident): View {
+function incidentSummary(incident: Incident, config: TocsinConfig): View {
+  const { stages } = escalationOf(config.policy);
+  const stage = (step: number) => stages[Math.min(step, stages.length - 1)]!.name;
   return {
     incidentId: incident.id,
     status: incident.status,
@@ -107,12 +110,17 @@ function incidentSummary(incident: Incident): View {
     summary: incident.summary,
     openedAt: iso(incident.openedAt),
     startedAt: iso(incident.startedAt),
+    announced: incident.announced ?? false,
+    // Who has been paged, and who is next while nobody acknowledges.
+    ...(incident.pagedStage !== undefined
+      ? { escalation: { stage: stage(incident.pagedStage), ...(incident.nextEscalation ? { next: { stage: stage(incident.nextEscalation.step), at: iso(incident.nextEscalation.at) } } : {}) } }
+      : {}),
   };
 }
 
-function incidentDetail(incident: Incident): View {
+function incidentDetail(incident: Incident, config: TocsinConfig): View {
   return {
-    ...incidentSummary(incident),
+    ...incidentSummary(incident, config),
     ...(incident.acknowledgedAt !== undefined ? { acknowledgedAt: iso(incident.acknowledgedAt) } : {}),
     ...(incident.acknowledgedBy !== undefined ? { acknowledgedBy: incident.acknowledgedBy } : {}),
     ...(incident.resolvedAt !== undefined ? { resolvedAt: iso(incident.resolvedAt) } : {}),

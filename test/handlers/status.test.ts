@@ -5,7 +5,7 @@ import { ingestSignal } from '../../lambda/core/use-cases/ingest-signal';
 import { runCommand } from '../../lambda/core/use-cases/dispatch';
 import { createStatusHandler, escapeHtml, prefersHtml } from '../../lambda/handlers/status';
 import { createTestResources, testClients, type TestAws } from '../helpers/aws';
-import { alarm, MINUTE, T0, TestClock } from '../helpers/domain';
+import { alarm, MINUTE, SECOND, T0, TestClock } from '../helpers/domain';
 import { functionUrlEvent, tableItems } from '../helpers/events';
 
 /**
@@ -86,8 +86,14 @@ describe('status handler on DynamoDB Local', () => {
           { market: 'derivatives', status: 'trading', segments: [] },
         ],
         incidents: [
-          { incidentId: first, status: 'acknowledged', severity: 'major', market: 'equities', summary: HOSTILE, openedAt: iso(T0), startedAt: iso(T0) },
-          { incidentId: second, status: 'open', severity: 'minor', market: 'equities', summary: 'market data feed late', openedAt: iso(T0 + MINUTE), startedAt: iso(T0) },
+          { incidentId: first, status: 'acknowledged', severity: 'major', market: 'equities', summary: HOSTILE, openedAt: iso(T0), startedAt: iso(T0), announced: true, escalation: { stage: 'on-call' } },
+          { incidentId: second, status: 'open', severity: 'minor', market: 'equities', summary: 'market data feed late',
+            openedAt: iso(T0 + MINUTE),
+            startedAt: iso(T0),
+            // Internal: operators only; on-call paged, the duty manager next while nobody acknowledges.
+            announced: false,
+            escalation: { stage: 'on-call', next: { stage: 'duty-manager', at: iso(T0 + MINUTE + 300 * SECOND) } },
+          },
         ],
         groups: [{ group: 'shared-disk', holder: 'unit-1', epoch: 1 }],
         generatedAt: iso(T0 + 3 * MINUTE),
@@ -120,6 +126,9 @@ describe('status handler on DynamoDB Local', () => {
         summary: HOSTILE,
         openedAt: iso(T0),
         startedAt: iso(T0),
+        announced: true,
+        // Acknowledged: escalation stopped at on-call.
+        escalation: { stage: 'on-call' },
         acknowledgedAt: iso(T0 + 2 * MINUTE),
         acknowledgedBy: 'suzuki',
         alarms: 1,
