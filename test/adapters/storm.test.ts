@@ -82,7 +82,7 @@ describe('alarm storm on DynamoDB Local', () => {
     expect(pages.filter((p) => p.type === 'opened')).toEqual([expect.objectContaining({ stage: 'on-call', announced: true })]);
     expect(pages.filter((p) => p.type === 'severity-raised').length).toBeLessThanOrEqual(1);
     expect(pages.map((p) => p.pageId)).toEqual(pages.map((_, i) => `${incidentId}-p${i + 1}`));
-  });
+  }, 300_000);
 
   it('gives a shuffled storm with 20% duplicates, delivered 16 at a time, the final state of the ordered one', async () => {
     // Prepare: 150 alarms fire; the first 100 go OK a minute later.

@@ -68,5 +68,6 @@ describe('serve mode under an alarm storm', () => {
     } finally {
       dynamodb.destroy();
     }
-  });
+  // A behaviour test, not a timing one: on CI's 2 cores the suite's other files share DynamoDB Local.
+  }, 300_000);
 });
