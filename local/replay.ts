@@ -1,6 +1,6 @@
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDbIncidentStore } from '../lambda/adapters/dynamodb-store';
@@ -99,7 +99,8 @@ export async function replay(options: ReplayOptions = {}): Promise<ReplayResult>
   const progress = options.progress ?? (() => {});
   const clock = new SimulatedClock(options.start ?? REPLAY_START, options.speed ?? 20);
   const config: TocsinConfigInput = scenario === 'no-standby' ? { ...REPLAY_CONFIG, policy: { ...REPLAY_CONFIG.policy, haltOnCritical: true } } : REPLAY_CONFIG;
-  const file = join(mkdtempSync(join(tmpdir(), 'tocsin-replay-')), 'config.json');
+  const folder = mkdtempSync(join(tmpdir(), 'tocsin-replay-'));
+  const file = join(folder, 'config.json');
   writeFileSync(file, JSON.stringify(config));
   const runtime = await startLocalRuntime({
     prefix: `replay-${Date.now().toString(36)}`,
@@ -237,6 +238,7 @@ export async function replay(options: ReplayOptions = {}): Promise<ReplayResult>
   } finally {
     sqs.destroy();
     await runtime.stop();
+    rmSync(folder, { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,5 @@
 import { execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
@@ -134,9 +134,16 @@ describe('npm start (local runtime lifecycle)', () => {
     }
   });
 
+  // Test folders go with the test, passed or failed.
+  const folders: string[] = [];
+  afterAll(() => {
+    for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+  });
+
   it('keeps state across restarts with --data DIR', async () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'tocsin-data-'));
+    folders.push(dir);
     const first = startLocal(['--data', dir]);
     const firstExit = exitOf(first);
     const endpoints = JSON.parse(await firstLine(first));
