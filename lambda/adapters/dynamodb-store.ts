@@ -24,6 +24,7 @@ import {
   type Transition,
 } from '../core/model';
 import type { LeaseState, NodeState } from '../core/lease';
+import { NO_SILENCES, type SilenceSet } from '../core/silences';
 import type { OutboxStore } from '../core/outbox';
 import type { IncidentRecord, IncidentStore, LeaseGroupView, StoredNotice } from '../core/ports';
 
@@ -46,6 +47,7 @@ import type { IncidentRecord, IncidentStore, LeaseGroupView, StoredNotice } from
  * | `LEASE#<group>`    | `LEASE`                | the failover lease (holder, epoch, version)        | every holder heartbeat |
  * | `LEASE#<group>`    | `NODE#<id>`            | a node's readiness, from its heartbeats            | every standby heartbeat |
  * | `LEASE#<group>`    | `SEEN`                 | when a promoter first saw the group (startup grace) | once |
+ * | `SILENCES`         | `STATE`                | every silence not long over (≤ 100, one small item) | a silence command |
  *
  * Every state item carries `version`; a transition is one TransactWriteItems in which each state
  * Put is conditional on the version read, and each timeline entry and notice on not existing.
@@ -68,6 +70,7 @@ const nodeKey = (group: string, nodeId: string) => ({ pk: `LEASE#${group}`, sk: 
 const noticeKey = (notice: Notice) => ({ pk: incidentPk(notice.incidentId), sk: `NOTICE#${pad(notice.sequence)}` });
 const alarmKey = (dedupKey: string) => ({ pk: `ALARM#${dedupKey}`, sk: 'ALARM' });
 const countsKey = (incidentId: string) => ({ pk: incidentPk(incidentId), sk: 'COUNTS' });
+const silencesKey = { pk: 'SILENCES', sk: STATE };
 const INCIDENT_ALARM = 'ALARM#';
 const TIMELINE = 'TIMELINE#';
 const NOTICE = 'NOTICE#';
@@ -127,12 +130,13 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
    */
   public async readForSignal(key: string, dedupKey: string, marketId: string): Promise<SignalSnapshot> {
     const hinted = this.groupHints.get(key);
-    const wanted = [groupKey(key), alarmKey(dedupKey), marketKey(marketId), ...(hinted ? [incidentKey(hinted)] : [])];
+    const wanted = [groupKey(key), alarmKey(dedupKey), marketKey(marketId), silencesKey, ...(hinted ? [incidentKey(hinted)] : [])];
     const found = await this.batchGet(wanted);
     const item = (k: { pk: string; sk: string }) => found.get(`${k.pk}\u0000${k.sk}`);
     const groupItem = item(groupKey(key));
     const alarmItem = item(alarmKey(dedupKey));
     const marketItem = item(marketKey(marketId));
+    const silencesItem = item(silencesKey);
     const group = groupItem ? fromItem<GroupState>(groupItem) : undefined;
     const market = marketItem ? fromItem<MarketState>(marketItem) : initialMarket(marketId, 0);
     if (group?.incidentId) this.remember(key, group.incidentId);
@@ -150,6 +154,7 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
       ...(alarmItem ? { alarm: fromItem<AlarmState>(alarmItem) } : {}),
       ...(incident ? { incident } : {}),
       ...(haltingIncident && haltingIncident.status !== 'resolved' ? { haltingIncident } : {}),
+      ...(silencesItem ? { silences: fromItem<SilenceSet>(silencesItem) } : {}),
     };
   }
 
@@ -172,6 +177,11 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
       pending = (out.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
     }
     return found;
+  }
+
+  public async readSilences(): Promise<SilenceSet> {
+    const item = await this.get(silencesKey);
+    return item ? fromItem<SilenceSet>(item) : NO_SILENCES;
   }
 
   public async addCounts(incidentId: string, change: IncidentCounts): Promise<IncidentCounts> {
@@ -371,6 +381,7 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
     if (transition.lease) writes.push(this.versioned(leaseKey(transition.lease.group), 'lease', transition.lease));
     if (transition.node) writes.push(this.versioned(nodeKey(transition.node.group, transition.node.nodeId), 'node', transition.node));
     if (transition.alarm) writes.push(this.versioned(alarmKey(transition.alarm.dedupKey), 'alarm', transition.alarm));
+    if (transition.silences) writes.push(this.versioned(silencesKey, 'silences', transition.silences));
     if (transition.incidentAlarm) {
       // Guarded by the alarm's versioned write in the same transaction: a replay never gets here.
       const a = transition.incidentAlarm;

@@ -108,6 +108,8 @@ const policy = z.strictObject({
   escalation: escalation.optional(),
   /** The least severity at which a participant-facing component's incident is announced to participants. */
   announceSeverity: z.enum(SEVERITIES).default('critical'),
+  /** The longest a silence (maintenance window) may last, from its start to its end. */
+  maxSilenceHours: z.number().positive('must be > 0').max(24 * 14, 'must be at most 336 (two weeks)').default(24),
   /** Order acceptance opens at least this long before trading resumes (TSE's 2021 rule). */
   resumeLeadMinutes: z.number().int().min(0, 'must be >= 0').default(15),
 });

@@ -1,6 +1,7 @@
 import type { MarketCommand } from './commands';
 import type { TocsinConfig } from './config';
 import type { DecisionContext } from './context';
+import { wake } from './audiences';
 import { IncidentDraft } from './draft';
 import { ConflictError, NotFoundError, TocsinError, ValidationError } from './errors';
 import { openManualIncident } from './incident-lifecycle';
@@ -49,6 +50,8 @@ export function decideMarketCommand(command: MarketCommand, snapshot: MarketComm
         draft = openManualIncident({ actor, market: market.id, summary: command.note ?? `Trading halt declared by ${actor}` }, ctx);
       }
       const next = halt(market, draft, { segments: command.segments ?? [], actor, reason: command.note ?? '' }, ctx);
+      // A silence never mutes an operator's halt: an incident nobody was paged about is paged now.
+      wake(draft, `${actor} halted the market for it.`, ctx);
       return draft.with({ market: next }).finish('halted');
     }
     case 'schedule-resume': {

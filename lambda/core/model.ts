@@ -95,6 +95,15 @@ export interface Incident {
   readonly pagedStage?: number;
   /** The next escalation while unacknowledged: which step (stages, then reminders of the last) and when. */
   readonly nextEscalation?: { readonly step: number; readonly at: number };
+  /** The silence the incident was opened under (a silenced alarm opened it): nobody was paged then. */
+  readonly silencedBy?: string;
+  /**
+   * Set while the silence still holds it: until then (or an operator's unsilence, or an alarm
+   * outside the silence firing) the incident is recorded only; then on-call is paged.
+   */
+  readonly silencedUntil?: number;
+  /** When escalation started counting (the first page): `openedAt`, or the end of the silence it was opened under. */
+  readonly escalationBase?: number;
   readonly version: number;
 }
 
@@ -173,7 +182,8 @@ export type TimelineKind =
   | 'failover'
   | 'drill'
   | 'escalated'
-  | 'announced';
+  | 'announced'
+  | 'silence-ended';
 
 export interface TimelineEntry {
   readonly incidentId: string;
@@ -247,6 +257,8 @@ export interface Transition {
    * and start the auto-resolve wait when no alarm fires any more.
    */
   readonly counts?: { readonly incidentId: string; readonly alarms: number; readonly firing: number; readonly settle?: boolean };
+  /** The silences (conditional on the version read). */
+  readonly silences?: import('./silences').SilenceSet;
 }
 
 /** A decision that writes nothing. */
@@ -262,6 +274,7 @@ export function isNoChange(transition: Transition): boolean {
     !transition.lease &&
     !transition.node &&
     !transition.alarm &&
+    !transition.silences &&
     transition.timeline.length === 0 &&
     transition.notices.length === 0 &&
     !transition.pages?.length &&

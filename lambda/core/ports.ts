@@ -1,5 +1,6 @@
 import type { SignalSnapshot } from './alarm-rules';
 import type { LeaseState, NodeState } from './lease';
+import type { SilenceSet } from './silences';
 import type { EscalationTimer, Incident, IncidentCounts, MarketState, Notice, Page, TimelineEntry, Transition } from './model';
 
 /**
@@ -26,6 +27,8 @@ export interface IncidentStore {
   countAlarms(incidentId: string): Promise<IncidentCounts>;
   /** Sets the counters to a recount, only if they still hold `expected`; returns whether it did. */
   repairCounts(incidentId: string, expected: IncidentCounts, recount: IncidentCounts): Promise<boolean>;
+  /** The silences (maintenance windows); an empty set at version 0 when none was ever written. */
+  readSilences(): Promise<SilenceSet>;
   /** Incidents not yet resolved, oldest first. */
   openIncidents(): Promise<Incident[]>;
   incidentRecord(incidentId: string): Promise<IncidentRecord | undefined>;

@@ -17,6 +17,7 @@ import {
   type Transition,
 } from '../../lambda/core/model';
 import type { IncidentRecord, IncidentStore, StoredNotice, LeaseGroupView } from '../../lambda/core/ports';
+import { NO_SILENCES, type SilenceSet } from '../../lambda/core/silences';
 
 /**
  * The `IncidentStore` port in memory, for domain tests that drive the real use cases.
@@ -58,6 +59,7 @@ export class MemoryIncidentStore implements IncidentStore {
   private readonly timerOutbox = new Map<string, Map<string, EscalationTimer>>();
   /** When a promoter first saw each failover group (the adapter's `LEASE#<group>` / `SEEN`). */
   private readonly seen = new Map<string, number>();
+  private silenceSet: SilenceSet | undefined;
   private readonly holds: Hold[] = [];
   private readonly committed: Transition[] = [];
 
@@ -84,7 +86,13 @@ export class MemoryIncidentStore implements IncidentStore {
       ...(alarm ? { alarm } : {}),
       ...(incident ? { incident } : {}),
       ...(haltingIncident && haltingIncident.status !== 'resolved' ? { haltingIncident } : {}),
+      ...(this.silenceSet ? { silences: this.silenceSet } : {}),
     });
+  }
+
+  public async readSilences(): Promise<SilenceSet> {
+    await this.checkpoint('readSilences', []);
+    return copy(this.silenceSet ?? NO_SILENCES);
   }
 
   public async readIncident(incidentId: string): Promise<Incident | undefined> {
@@ -281,6 +289,7 @@ export class MemoryIncidentStore implements IncidentStore {
     if (lease) this.leases.set(lease.group, copy(lease));
     if (node) mapOf(this.nodes, node.group).set(node.nodeId, copy(node));
     if (alarm) this.alarms.set(alarm.dedupKey, copy(alarm));
+    if (transition.silences) this.silenceSet = copy(transition.silences);
     if (incidentAlarm) mapOf(this.listed, incidentAlarm.incidentId).set(incidentAlarm.dedupKey, copy(incidentAlarm));
     if (incident) this.incidents.set(incident.id, copy(incident));
     for (const entry of transition.timeline) mapOf(this.timelines, entry.incidentId).set(entry.entryId, copy(entry));
@@ -304,6 +313,7 @@ export class MemoryIncidentStore implements IncidentStore {
     if (lease) versioned(`lease ${lease.group}`, this.leases.get(lease.group), lease);
     if (node) versioned(`node ${node.group}/${node.nodeId}`, this.nodes.get(node.group)?.get(node.nodeId), node);
     if (alarm) versioned(`alarm ${alarm.dedupKey}`, this.alarms.get(alarm.dedupKey), alarm);
+    if (transition.silences) versioned('silences', this.silenceSet, transition.silences);
     if (incident) versioned(`incident ${incident.id}`, this.incidents.get(incident.id), incident);
     for (const entry of transition.timeline) {
       if (this.timelines.get(entry.incidentId)?.has(entry.entryId)) lost.push(`timeline entry ${entry.incidentId} ${entry.entryId} exists`);
@@ -386,6 +396,7 @@ function itemsOf(transition: Transition): string[] {
   if (transition.lease) items.push(`LEASE#${transition.lease.group}`);
   if (transition.node) items.push(`LEASE#${transition.node.group}/NODE#${transition.node.nodeId}`);
   if (transition.alarm) items.push(`ALARM#${transition.alarm.dedupKey}`);
+  if (transition.silences) items.push('SILENCES');
   if (transition.incidentAlarm) items.push(`INCIDENT#${transition.incidentAlarm.incidentId}/ALARM#${transition.incidentAlarm.dedupKey}`);
   if (transition.incident) items.push(`INCIDENT#${transition.incident.id}/STATE`);
   for (const entry of transition.timeline) items.push(`INCIDENT#${entry.incidentId}/TIMELINE#${entry.entryId}`);

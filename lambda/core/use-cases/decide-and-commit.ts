@@ -26,6 +26,8 @@ export interface Outcome {
   readonly attempts: number;
   /** The incident's counters after this transition's changes, when it had any. */
   readonly counts?: IncidentCounts;
+  /** The silence a silence command created or ended. */
+  readonly silenceId?: string;
 }
 
 // Full jitter (the AWS Architecture Blog's "Exponential Backoff And Jitter"): writers that lost
