@@ -21,15 +21,17 @@ const field = {
   effectiveAt: isoDateTime,
   note: text(2000),
   as: text(128),
+  /** The free text per language, beside `note` (which stays the English, or only, text). */
+  notes: z.strictObject({ en: text(2000).optional(), ja: text(2000).optional() }),
   group: id,
   node: id,
 };
 
 const incidentCommands = [
   z.strictObject({ command: z.literal('ack'), incidentId: field.incidentId, note: field.note.optional(), as: field.as.optional() }),
-  z.strictObject({ command: z.literal('resolve'), incidentId: field.incidentId, note: field.note.optional(), as: field.as.optional() }),
+  z.strictObject({ command: z.literal('resolve'), incidentId: field.incidentId, note: field.note.optional(), notes: field.notes.optional(), as: field.as.optional() }),
   z.strictObject({ command: z.literal('annotate'), incidentId: field.incidentId, note: field.note, as: field.as.optional() }),
-  z.strictObject({ command: z.literal('announce'), incidentId: field.incidentId, note: field.note, as: field.as.optional() }),
+  z.strictObject({ command: z.literal('announce'), incidentId: field.incidentId, note: field.note, notes: field.notes.optional(), as: field.as.optional() }),
 ] as const;
 
 const marketCommands = [
@@ -39,10 +41,18 @@ const marketCommands = [
     market: field.market.optional(),
     segments: field.segments.optional(),
     note: field.note.optional(),
+    notes: field.notes.optional(),
     as: field.as.optional(),
   }),
-  z.strictObject({ command: z.literal('schedule-resume'), market: field.market.optional(), effectiveAt: field.effectiveAt, note: field.note.optional(), as: field.as.optional() }),
-  z.strictObject({ command: z.literal('resume'), market: field.market.optional(), note: field.note.optional(), as: field.as.optional() }),
+  z.strictObject({
+    command: z.literal('schedule-resume'),
+    market: field.market.optional(),
+    effectiveAt: field.effectiveAt,
+    note: field.note.optional(),
+    notes: field.notes.optional(),
+    as: field.as.optional(),
+  }),
+  z.strictObject({ command: z.literal('resume'), market: field.market.optional(), note: field.note.optional(), notes: field.notes.optional(), as: field.as.optional() }),
 ] as const;
 
 const failoverCommands = [

@@ -81,6 +81,8 @@ export interface Incident {
   readonly resolvePendingSince?: number;
   /** Last participant notice sequence used: notices are numbered 1, 2, 3 … per incident. */
   readonly noticeSequence: number;
+  /** Last sequence used per notice type (`typeSequence`). */
+  readonly typeSequences?: Readonly<Partial<Record<NoticeType, number>>>;
   /**
    * Whether participants have been told of this incident (`incident-opened`): automatically for a
    * participant-facing component at `policy.announceSeverity`, by an operator's `announce`, or by
@@ -214,6 +216,11 @@ export interface Notice {
   readonly incidentId: string;
   /** 1, 2, 3 … per incident, no gaps: receivers order by it and see a gap. */
   readonly sequence: number;
+  /**
+   * 1, 2, 3 … per incident and notice type, no gaps: a subscriber whose filter policy takes only
+   * some types detects a lost notice per (incident, type) without false gaps.
+   */
+  readonly typeSequence: number;
   readonly market: string;
   readonly segments: readonly string[];
   readonly severity: Severity;
@@ -221,6 +228,12 @@ export interface Notice {
   readonly effectiveAt: string;
   readonly summary: string;
   readonly detail: Readonly<Record<string, unknown>>;
+  /**
+   * One sentence per configured language (`policy.languages`), times in the market's time zone
+   * with the zone named, e.g. `{"en": "Trading halted on equities at 2020-10-01 09:00 Japan
+   * Standard Time.", "ja": "…"}`. The ISO instants above stay the machine-readable truth.
+   */
+  readonly text?: Readonly<Partial<Record<import('./config').Language, string>>>;
   /** The same facts in FIX terms (TradSesStatus 340, SecurityTradingStatus 326, HaltReason 327). */
   readonly fix?: { readonly TradSesStatus?: 1 | 2; readonly SecurityTradingStatus?: 2 | 3; readonly HaltReason?: 5 };
 }
