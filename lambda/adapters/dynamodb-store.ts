@@ -26,7 +26,8 @@ import {
 import type { LeaseState, NodeState } from '../core/lease';
 import { NO_SILENCES, type SilenceSet } from '../core/silences';
 import type { OutboxStore } from '../core/outbox';
-import type { IncidentRecord, IncidentStore, LeaseGroupView, StoredNotice } from '../core/ports';
+import type { IncidentRecord, IncidentStore, LeaseGroupView, PublicSiteStore, StoredNotice } from '../core/ports';
+import { EMPTY_SITE_INDEX, type SiteIndex } from '../core/public-status';
 
 /**
  * Tocsin's state in one DynamoDB table (keys in `table-schema.ts`). The layout is known here
@@ -48,6 +49,7 @@ import type { IncidentRecord, IncidentStore, LeaseGroupView, StoredNotice } from
  * | `LEASE#<group>`    | `NODE#<id>`            | a node's readiness, from its heartbeats            | every standby heartbeat |
  * | `LEASE#<group>`    | `SEEN`                 | when a promoter first saw the group (startup grace) | once |
  * | `SILENCES`         | `STATE`                | every silence not long over (≤ 100, one small item) | a silence command |
+ * | `SITE`             | `INDEX`                | the incidents the public status site lists (≤ 50)   | participant notices are published |
  *
  * Every state item carries `version`; a transition is one TransactWriteItems in which each state
  * Put is conditional on the version read, and each timeline entry and notice on not existing.
@@ -71,6 +73,7 @@ const noticeKey = (notice: Notice) => ({ pk: incidentPk(notice.incidentId), sk: 
 const alarmKey = (dedupKey: string) => ({ pk: `ALARM#${dedupKey}`, sk: 'ALARM' });
 const countsKey = (incidentId: string) => ({ pk: incidentPk(incidentId), sk: 'COUNTS' });
 const silencesKey = { pk: 'SILENCES', sk: STATE };
+const siteIndexKey = { pk: 'SITE', sk: 'INDEX' };
 const INCIDENT_ALARM = 'ALARM#';
 const TIMELINE = 'TIMELINE#';
 const NOTICE = 'NOTICE#';
@@ -108,7 +111,7 @@ export function documentClient(client: DynamoDBClient = new DynamoDBClient({})):
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
+export class DynamoDbIncidentStore implements IncidentStore, OutboxStore, PublicSiteStore {
   private readonly tableName: string;
   private readonly client: DynamoDBDocumentClient;
   private readonly onWrite: DynamoDbIncidentStoreOptions['onWrite'];
@@ -300,6 +303,23 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
       timeline: timeline.map((i) => fromItem<TimelineEntry>(i)),
       notices: notices.map((i): StoredNotice => ({ notice: i.notice as Notice, status: i.status === 'sent' ? 'sent' : 'pending' })),
     };
+  }
+
+  public async readNotices(incidentId: string): Promise<Notice[]> {
+    return (await this.queryPrefix(incidentId, NOTICE)).map((i) => i.notice as Notice);
+  }
+
+  public async readSiteIndex(): Promise<SiteIndex> {
+    const item = await this.get(siteIndexKey);
+    return item ? fromItem<SiteIndex>(item) : EMPTY_SITE_INDEX;
+  }
+
+  public async saveSiteIndex(index: SiteIndex): Promise<void> {
+    try {
+      await this.client.send(new PutCommand(this.versioned(siteIndexKey, 'site-index', index).Put));
+    } catch (error) {
+      throw asConcurrentUpdate(error) ?? error;
+    }
   }
 
   /** The alarms an incident lists, by dedup key (status views, tests). */

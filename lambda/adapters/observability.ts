@@ -34,6 +34,7 @@ export const METRIC = {
   pageFailures: 'PageFailures',
   escalations: 'Escalations',
   escalationFailures: 'EscalationFailures',
+  sitePublished: 'PublicSitePublished',
 } as const;
 
 let pending = false;

@@ -1,6 +1,7 @@
 import type { SignalSnapshot } from './alarm-rules';
 import type { LeaseState, NodeState } from './lease';
 import type { SilenceSet } from './silences';
+import type { PublicStatus, SiteIndex } from './public-status';
 import type { EscalationTimer, Incident, IncidentCounts, MarketState, Notice, Page, TimelineEntry, Transition } from './model';
 
 /**
@@ -70,3 +71,21 @@ export interface EscalationQueue {
 
 /** SQS's longest per-message delay: a timer further away is re-queued when it comes back early. */
 export const MAX_TIMER_DELAY_SECONDS = 900;
+
+/** What the public status site is built from: market states, the notices participants were sent, and its own index. */
+export interface PublicSiteStore {
+  /** A market nobody has written yet reads as trading (version 0). */
+  readMarket(marketId: string): Promise<MarketState>;
+  /** An incident's participant notices, in sequence order (none for an unknown incident). */
+  readNotices(incidentId: string): Promise<Notice[]>;
+  /** The incidents the site lists (empty at version 0 when none was ever written). */
+  readSiteIndex(): Promise<SiteIndex>;
+  /** Writes the index over the version it was read at (`version − 1`); a lost race throws `ConcurrentUpdateError`. */
+  saveSiteIndex(index: SiteIndex): Promise<void>;
+}
+
+/** Publishes the public status site (S3 behind CloudFront in AWS; served from memory locally). */
+export interface PublicSitePublisher {
+  /** Publishes the whole view, and the pages of the incidents named (the others are unchanged). */
+  publish(status: PublicStatus, changedIncidents: readonly string[]): Promise<void>;
+}

@@ -16,8 +16,9 @@ import {
   type TimelineEntry,
   type Transition,
 } from '../../lambda/core/model';
-import type { IncidentRecord, IncidentStore, StoredNotice, LeaseGroupView } from '../../lambda/core/ports';
+import type { IncidentRecord, IncidentStore, LeaseGroupView, PublicSiteStore, StoredNotice } from '../../lambda/core/ports';
 import { NO_SILENCES, type SilenceSet } from '../../lambda/core/silences';
+import { EMPTY_SITE_INDEX, type SiteIndex } from '../../lambda/core/public-status';
 
 /**
  * The `IncidentStore` port in memory, for domain tests that drive the real use cases.
@@ -42,7 +43,7 @@ import { NO_SILENCES, type SilenceSet } from '../../lambda/core/silences';
  * await ingestSignal(store, signal, { context: clock.context(config) });
  * store.incidentAlarms('inc-1'); // [{ dedupKey, status, … }]
  */
-export class MemoryIncidentStore implements IncidentStore {
+export class MemoryIncidentStore implements IncidentStore, PublicSiteStore {
   private readonly groups = new Map<string, GroupState>();
   private readonly alarms = new Map<string, AlarmState>();
   private readonly incidents = new Map<string, Incident>();
@@ -60,6 +61,7 @@ export class MemoryIncidentStore implements IncidentStore {
   /** When a promoter first saw each failover group (the adapter's `LEASE#<group>` / `SEEN`). */
   private readonly seen = new Map<string, number>();
   private silenceSet: SilenceSet | undefined;
+  private siteIndex: SiteIndex = EMPTY_SITE_INDEX;
   private readonly holds: Hold[] = [];
   private readonly committed: Transition[] = [];
 
@@ -88,6 +90,23 @@ export class MemoryIncidentStore implements IncidentStore {
       ...(haltingIncident && haltingIncident.status !== 'resolved' ? { haltingIncident } : {}),
       ...(this.silenceSet ? { silences: this.silenceSet } : {}),
     });
+  }
+
+  public async readNotices(incidentId: string): Promise<Notice[]> {
+    await this.checkpoint('readNotices', [incidentId]);
+    return this.storedNotices(incidentId).map((stored) => stored.notice);
+  }
+
+  public async readSiteIndex(): Promise<SiteIndex> {
+    await this.checkpoint('readSiteIndex', []);
+    return copy(this.siteIndex);
+  }
+
+  /** Like the adapter: written only over the version read. */
+  public async saveSiteIndex(index: SiteIndex): Promise<void> {
+    await this.checkpoint('saveSiteIndex', [index]);
+    if (index.version !== this.siteIndex.version + 1) throw new ConcurrentUpdateError(`site index: version ${index.version} over version ${this.siteIndex.version}`, ['ConditionalCheckFailed']);
+    this.siteIndex = copy(index);
   }
 
   public async readSilences(): Promise<SilenceSet> {
@@ -247,12 +266,12 @@ export class MemoryIncidentStore implements IncidentStore {
    * Holds the next call of `method` whose arguments satisfy `when`, before it reads or writes
    * anything, until released: so a test can run another use case in between, in a chosen order.
    */
-  public holdBefore<M extends StoreMethod>(method: M, when: (...args: Parameters<IncidentStore[M]>) => boolean = () => true): Held {
+  public holdBefore<M extends StoreMethod>(method: M, when: (...args: Parameters<Ports[M]>) => boolean = () => true): Held {
     let reached!: () => void;
     let release!: () => void;
     const hold: Hold = {
       method,
-      when: (args) => when(...(args as Parameters<IncidentStore[M]>)),
+      when: (args) => when(...(args as Parameters<Ports[M]>)),
       reached: new Promise<void>((r) => (reached = r)),
       released: new Promise<void>((r) => (release = r)),
       arrive: () => reached(),
@@ -370,9 +389,10 @@ export class MemoryIncidentStore implements IncidentStore {
 }
 
 /** The port's methods, by name (what {@link MemoryIncidentStore.holdBefore} can hold). */
+type Ports = IncidentStore & PublicSiteStore;
 export type StoreMethod = {
-  [K in keyof IncidentStore]: IncidentStore[K] extends (...args: never[]) => Promise<unknown> ? K : never;
-}[keyof IncidentStore];
+  [K in keyof Ports]: Ports[K] extends (...args: never[]) => Promise<unknown> ? K : never;
+}[keyof Ports];
 
 /** A held call: `reached` once the call waits, `release` lets it go on. */
 export interface Held {
