@@ -1,4 +1,5 @@
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { SITE_CACHE_CONTROL } from '../lambda/views/public-site';
 import type { FunctionUrlHandler } from './function-url';
 
 /**
@@ -18,7 +19,8 @@ export function publicSiteHandler(s3: S3Client, bucket: string): FunctionUrlHand
       const body = await object.Body!.transformToString('utf8');
       return {
         statusCode: 200,
-        headers: { 'content-type': object.ContentType ?? 'application/octet-stream', 'cache-control': object.CacheControl ?? 'no-cache', 'x-content-type-options': 'nosniff' },
+        // The S3 emulator keeps no Cache-Control; the site's files are all written with this one.
+        headers: { 'content-type': object.ContentType ?? 'application/octet-stream', 'cache-control': object.CacheControl ?? SITE_CACHE_CONTROL, 'x-content-type-options': 'nosniff' },
         body: method === 'HEAD' ? '' : body,
       };
     } catch (error) {

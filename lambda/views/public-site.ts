@@ -23,7 +23,9 @@ export const SITE_MAX_AGE_SECONDS = 10;
 /** The page reloads itself this often. */
 export const SITE_REFRESH_SECONDS = 30;
 
-const CACHE = `public, max-age=${SITE_MAX_AGE_SECONDS}`;
+/** What every file of the site is written with. */
+export const SITE_CACHE_CONTROL = `public, max-age=${SITE_MAX_AGE_SECONDS}`;
+const CACHE = SITE_CACHE_CONTROL;
 
 const LABELS: Record<Language, Record<string, string>> = {
   en: {
