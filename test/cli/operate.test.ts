@@ -57,6 +57,12 @@ describe('tocsin operator commands', () => {
       { command: 'silence', matchers: { component: 'batch' }, from: '2020-10-03T22:00:00+09:00', until: '2020-10-03T14:30:00.000Z', note: 'patching' },
     ],
     ['unsilence', ['unsilence', 'sil-1', '--note', 'done'], { command: 'unsilence', silenceId: 'sil-1', note: 'done' }],
+    [
+      'announce with its Japanese text',
+      ['announce', 'INC-5', '--note', 'Cause found.', '--notes-ja', '原因を特定しました。'],
+      { command: 'announce', incidentId: 'INC-5', note: 'Cause found.', notes: { ja: '原因を特定しました。' } },
+    ],
+    ['declare-halt with its Japanese text', ['declare-halt', '--notes-ja', '売買停止'], { command: 'declare-halt', notes: { ja: '売買停止' } }],
   ])('%s POSTs exactly the command JSON', async (_, args, expected) => {
     const outcome = await tocsin([...args, '--local', serveJson]);
 

@@ -57,6 +57,7 @@ describe('npm start (local runtime lifecycle)', () => {
       'noticeTopicArn',
       'operateUrl',
       'pageTopicArn',
+      'publicStatusUrl',
       'region',
       'snsEndpoint',
       'sqsEndpoint',
@@ -87,6 +88,8 @@ describe('npm start (local runtime lifecycle)', () => {
     expect((await post(endpoints.operateUrl, { command: 'resume' })).status).toBe(409);
     expect((await post(endpoints.heartbeatUrl, { group: 'none', nodeId: 'n', ready: true })).status).toBe(404);
     expect((await fetch(endpoints.statusUrl, { headers: { accept: 'application/json' } })).status).toBe(200);
+    // The public status site has its first page before any notice.
+    expect((await fetch(endpoints.publicStatusUrl)).status).toBe(200);
 
     child.kill(signal);
     const { code } = await exited;

@@ -44,6 +44,7 @@ interface CommonOptions extends TargetOptions {
   readonly as?: string;
   readonly json?: boolean;
   readonly note?: string;
+  readonly notesJa?: string;
   readonly market?: string;
   readonly segments?: string[];
   readonly incident?: string;
@@ -74,6 +75,9 @@ interface OperatorCommandSpec {
 
 const note = (command: Command) => command.option('--note <text>', 'a note for the timeline (and the notice)');
 const market = (command: Command) => command.option('--market <id>', 'the market (needed when more than one is configured)');
+/** `--notes-ja`: the participants' Japanese text beside the (English) note. */
+const notesJa = (command: Command) => command.option('--notes-ja <text>', 'the same note in Japanese, for participants reading Japanese (policy.languages)');
+const notes = (o: CommonOptions) => (o.notesJa === undefined ? undefined : { ja: o.notesJa });
 
 const SPECS: readonly OperatorCommandSpec[] = [
   {
@@ -88,8 +92,8 @@ const SPECS: readonly OperatorCommandSpec[] = [
     name: 'resolve',
     summary: 'resolve an incident',
     incidentArgument: true,
-    options: note,
-    body: (o) => ({ note: o.note }),
+    options: (c) => notesJa(note(c)),
+    body: (o) => ({ note: o.note, notes: notes(o) }),
     examples: ['tocsin resolve INC-1 --note "disk replaced"'],
   },
   {
@@ -104,32 +108,35 @@ const SPECS: readonly OperatorCommandSpec[] = [
     name: 'announce',
     summary: 'tell participants of an incident (the first time), or send them a numbered update',
     incidentArgument: true,
-    options: (c) => c.requiredOption('--note <text>', 'what participants read'),
-    body: (o) => ({ note: o.note }),
-    examples: ['tocsin announce INC-1 --note "A hardware failure affects equities trading. Next update by 07:30."'],
+    options: (c) => notesJa(c.requiredOption('--note <text>', 'what participants read')),
+    body: (o) => ({ note: o.note, notes: notes(o) }),
+    examples: [
+      'tocsin announce INC-1 --note "A hardware failure affects equities trading. Next update by 07:30."',
+      'tocsin announce INC-1 --note "Cause found." --notes-ja "原因を特定しました。"',
+    ],
   },
   {
     name: 'declare-halt',
     summary: 'halt trading (the whole market, or some segments)',
     options: (c) =>
-      note(market(c))
+      notesJa(note(market(c)))
         .option('--segments <list>', 'halt only these segments (comma-separated); default: the whole market', commaList)
         .option('--incident <id>', 'the open incident the halt is for; default: open a new one'),
-    body: (o) => ({ incidentId: o.incident, market: o.market, segments: o.segments, note: o.note }),
+    body: (o) => ({ incidentId: o.incident, market: o.market, segments: o.segments, note: o.note, notes: notes(o) }),
     examples: ['tocsin declare-halt --market equities --note "shared disk failure"', 'tocsin declare-halt --segments prime,growth --incident INC-1'],
   },
   {
     name: 'schedule-resume',
     summary: 'schedule the resumption of a halted market',
-    options: (c) => note(market(c)).requiredOption('--at <iso>', 'when trading resumes, ISO-8601 with Z or an offset (e.g. 2020-10-02T09:00:00+09:00)'),
-    body: (o) => ({ market: o.market, effectiveAt: o.at, note: o.note }),
+    options: (c) => notesJa(note(market(c))).requiredOption('--at <iso>', 'when trading resumes, ISO-8601 with Z or an offset (e.g. 2020-10-02T09:00:00+09:00)'),
+    body: (o) => ({ market: o.market, effectiveAt: o.at, note: o.note, notes: notes(o) }),
     examples: ['tocsin schedule-resume --at 2020-10-02T09:00:00+09:00 --market equities'],
   },
   {
     name: 'resume',
     summary: 'resume trading now',
-    options: (c) => note(market(c)),
-    body: (o) => ({ market: o.market, note: o.note }),
+    options: (c) => notesJa(note(market(c))),
+    body: (o) => ({ market: o.market, note: o.note, notes: notes(o) }),
     examples: ['tocsin resume --market equities'],
   },
   {
