@@ -1,7 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { TOPICS } from '../lambda/adapters/table-schema';
@@ -26,6 +27,9 @@ const ALARM_NAME_MAX_LENGTH = 255;
  * opsAlerts.alarmOn(this, 'Errors', { metric: fn.metricErrors(), threshold: 0, evaluationPeriods: 1,
  *   comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD });
  */
+/** How long a scheduled (every-minute) function may stay silent before its dead-man's switch fires. */
+export const NOT_RUNNING_MINUTES = 3;
+
 export class OpsAlerts extends Construct {
   /** The topic Tocsin's alarms notify. */
   public readonly topic: sns.Topic;
@@ -87,6 +91,34 @@ export class OpsAlerts extends Construct {
     });
     this.addAlarm(alarm);
     return alarm;
+  }
+
+  /**
+   * A dead-man's switch on a scheduled function: fires when `fn` has not been invoked for
+   * {@link NOT_RUNNING_MINUTES} minutes (the schedule stopped, was disabled, or cannot invoke it).
+   * No data at all is as bad as zero invocations, so missing data breaches.
+   */
+  public alarmWhenNotRunning(scope: Construct, id: string, fn: lambda.IFunction, what: string): cloudwatch.Alarm {
+    return this.alarmOn(scope, id, {
+      alarmDescription: `${fn.node.path} has not run for ${NOT_RUNNING_MINUTES} minutes: ${what}`,
+      metric: fn.metricInvocations({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: NOT_RUNNING_MINUTES,
+      datapointsToAlarm: NOT_RUNNING_MINUTES,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+  }
+
+  /** Fires when Lambda throttled `fn` (its concurrency, or the account's, ran out) in a minute. */
+  public alarmOnThrottles(scope: Construct, id: string, fn: lambda.IFunction, what: string): cloudwatch.Alarm {
+    return this.alarmOn(scope, id, {
+      alarmDescription: `${fn.node.path} was throttled: ${what}`,
+      metric: fn.metricThrottles({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { parseConfig, type TocsinConfig, type TocsinConfigInput } from '../lambda/core/config';
 import { Failover } from './failover';
@@ -76,6 +77,27 @@ export class TocsinStack extends Stack {
     this.failover = new Failover(this, 'Failover', storeUsers);
     this.statusPage = new StatusPage(this, 'StatusPage', storeUsers);
     this.publicStatus = new PublicStatus(this, 'PublicStatus', { ...storeUsers, noticeTopic: this.notices.topic });
+
+    // Dead-man's switches: a schedule that stops invoking its function fails silently otherwise
+    // (the promoter stopping means no failover at all).
+    const alerts = this.opsAlerts;
+    alerts.alarmWhenNotRunning(this.failover, 'PromoteNotRunning', this.failover.promoteFunction, 'no standby will be promoted while it is stopped.');
+    alerts.alarmWhenNotRunning(this.ingest, 'SweepNotRunning', this.ingest.sweepFunction, 'incidents will not auto-resolve, and lost escalation timers will not be made up.');
+    alerts.alarmWhenNotRunning(this.notices, 'RedriveNotRunning', this.notices.redriveFunction, 'notices the stream gave up on will not be published again.');
+    alerts.alarmWhenNotRunning(this.publicStatus, 'RebuildNotRunning', this.publicStatus.function, 'the public status page is rebuilt on notices only.');
+    // Throttles: the ways in and the functions that must never wait. (public-site runs one at a
+    // time by design; SNS retries its throttled invocations, so it has no throttle alarm.)
+    const throttled: Array<[Construct, string, IFunction, string]> = [
+      [this.ingest, 'IngestThrottles', this.ingest.function, 'alarms were refused or delayed.'],
+      [this.ingest, 'SweepThrottles', this.ingest.sweepFunction, 'a sweep did not run.'],
+      [this.operations, 'OperateThrottles', this.operations.function, 'operator commands were refused (HTTP 429).'],
+      [this.failover, 'HeartbeatThrottles', this.failover.heartbeatFunction, 'node heartbeats were refused (HTTP 429): a primary may look silent.'],
+      [this.failover, 'PromoteThrottles', this.failover.promoteFunction, 'a promoter run did not start.'],
+      [this.notices, 'NotifyThrottles', this.notices.function, 'participant notices are delayed.'],
+      [this.paging, 'PagesThrottles', this.paging.function, 'operator pages are delayed.'],
+      [this.paging, 'EscalateThrottles', this.paging.escalateFunction, 'escalations are delayed.'],
+    ];
+    for (const [scope, alarmId, fn, what] of throttled) alerts.alarmOnThrottles(scope, alarmId, fn, what);
 
     new CfnOutput(this, 'TableName', {
       description: 'DynamoDB table holding incidents, market state, leases, timeline and outbox',

@@ -175,7 +175,7 @@ function httpError(status: number, parsed: unknown, text: string, url: URL, targ
       status,
       parsed,
       `Tocsin at ${url.href} refused the credentials (HTTP ${status}${awsMessage ? ` ${awsMessage}` : ''}): ` +
-        'the caller needs lambda:InvokeFunctionUrl on the function, and the request must be signed for its region',
+        'the caller needs lambda:InvokeFunctionUrl and lambda:InvokeFunction on the function, and the request must be signed for its region',
     );
   }
   return new TocsinHttpError(status, parsed, `Tocsin at ${url.href} answered HTTP ${status}: ${error ?? awsMessage ?? snippet(text)}`);

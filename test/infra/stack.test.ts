@@ -276,6 +276,32 @@ describe('TocsinStack', () => {
     });
   });
 
+  describe("dead-man's switches and throttles", () => {
+    it('alarms when a scheduled function has not run for 3 minutes, missing data breaching', () => {
+      const notRunning = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => String(a.Properties.AlarmName).includes('NotRunning'));
+      expect(notRunning.map((a) => String(a.Properties.AlarmName).replace(/^.*-ops-/, '')).sort()).toEqual(
+        ['Failover-PromoteNotRunning', 'Ingest-SweepNotRunning', 'Notices-RedriveNotRunning', 'PublicStatus-RebuildNotRunning'].sort(),
+      );
+      for (const alarm of notRunning) {
+        expect(alarm.Properties).toMatchObject({
+          MetricName: 'Invocations',
+          Namespace: 'AWS/Lambda',
+          Threshold: 1,
+          ComparisonOperator: 'LessThanThreshold',
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 3,
+          TreatMissingData: 'breaching',
+        });
+      }
+    });
+
+    it('alarms on throttles of every function that must not wait', () => {
+      const throttles = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => a.Properties.MetricName === 'Throttles');
+      expect(throttles).toHaveLength(8);
+      for (const alarm of throttles) expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [expect.anything()] });
+    });
+  });
+
   describe('outputs', () => {
     it.each([
       { output: 'TableName', value: () => ({ Ref: ids.table }) },
