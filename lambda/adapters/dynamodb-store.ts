@@ -104,7 +104,29 @@ export interface DynamoDbIncidentStoreOptions {
    * AWS pricing for transactions). @default not asked for
    */
   readonly onWrite?: (write: WriteReport) => void;
+  /**
+   * How long DynamoDB keeps what is done with (the table's TTL attribute `expiresAt`): an
+   * incident's items (its timeline, alarms, pages, timers, sent notices, and the incident once
+   * resolved) for `incidentDays` after they were written (sent, resolved); a node's heartbeat
+   * record for `heartbeatDays` after its last heartbeat. Open incidents, notices not yet sent,
+   * markets, leases and silences never expire. @default {@link DEFAULT_RETENTION}
+   */
+  readonly retention?: Retention;
+  /** The clock the retention counts from. @default Date.now */
+  readonly now?: () => number;
 }
+
+export interface Retention {
+  readonly incidentDays: number;
+  readonly heartbeatDays: number;
+}
+
+/** 400 days: an incident's record outlives an annual audit. */
+export const DEFAULT_RETENTION: Retention = { incidentDays: 400, heartbeatDays: 7 };
+
+const DAY_SECONDS = 86_400;
+/** `expiresAt`: epoch SECONDS, as DynamoDB's TTL reads it. */
+const expiresAfter = (fromMs: number, days: number) => Math.floor(fromMs / 1000) + Math.round(days * DAY_SECONDS);
 
 /** Builds the DocumentClient Tocsin uses everywhere: undefined attributes are simply left out. */
 export function documentClient(client: DynamoDBClient = new DynamoDBClient({})): DynamoDBDocumentClient {
@@ -115,6 +137,8 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore, Public
   private readonly tableName: string;
   private readonly client: DynamoDBDocumentClient;
   private readonly onWrite: DynamoDbIncidentStoreOptions['onWrite'];
+  private readonly retention: Retention;
+  private readonly now: () => number;
   /** Grouping key → the incident its pointer last named: a hint that saves a round trip, never trusted. */
   private readonly groupHints = new Map<string, string>();
 
@@ -123,6 +147,8 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore, Public
     this.tableName = options.tableName;
     this.client = options.client ?? documentClient();
     this.onWrite = options.onWrite;
+    this.retention = options.retention ?? DEFAULT_RETENTION;
+    this.now = options.now ?? Date.now;
   }
 
   /**
@@ -370,10 +396,10 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore, Public
       new UpdateCommand({
         TableName: this.tableName,
         Key: noticeKey(notice),
-        UpdateExpression: 'SET #s = :sent, sentAt = :at, messageId = :mid REMOVE gsi1pk, gsi1sk',
+        UpdateExpression: 'SET #s = :sent, sentAt = :at, messageId = :mid, expiresAt = :exp REMOVE gsi1pk, gsi1sk',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':sent': 'sent', ':at': new Date(sentAt).toISOString(), ':mid': messageId },
+        ExpressionAttributeValues: { ':sent': 'sent', ':at': new Date(sentAt).toISOString(), ':mid': messageId, ':exp': expiresAfter(sentAt, this.retention.incidentDays) },
       }),
     );
   }
@@ -396,33 +422,45 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore, Public
 
   private writesOf(transition: Transition): WriteItem[] {
     const writes: WriteItem[] = [];
-    if (transition.group) writes.push(this.versioned(groupKey(transition.group.groupKey), 'group', transition.group));
+    // What an incident leaves behind expires `incidentDays` after it was written.
+    const expiresAt = expiresAfter(this.now(), this.retention.incidentDays);
+    const expiring = { expiresAt };
+    if (transition.group) writes.push(this.versioned(groupKey(transition.group.groupKey), 'group', transition.group, expiring));
     if (transition.market) writes.push(this.versioned(marketKey(transition.market.id), 'market', transition.market));
     if (transition.lease) writes.push(this.versioned(leaseKey(transition.lease.group), 'lease', transition.lease));
-    if (transition.node) writes.push(this.versioned(nodeKey(transition.node.group, transition.node.nodeId), 'node', transition.node));
-    if (transition.alarm) writes.push(this.versioned(alarmKey(transition.alarm.dedupKey), 'alarm', transition.alarm));
+    if (transition.node) {
+      writes.push(this.versioned(nodeKey(transition.node.group, transition.node.nodeId), 'node', transition.node, { expiresAt: expiresAfter(this.now(), this.retention.heartbeatDays) }));
+    }
+    if (transition.alarm) writes.push(this.versioned(alarmKey(transition.alarm.dedupKey), 'alarm', transition.alarm, expiring));
     if (transition.silences) writes.push(this.versioned(silencesKey, 'silences', transition.silences));
     if (transition.incidentAlarm) {
       // Guarded by the alarm's versioned write in the same transaction: a replay never gets here.
       const a = transition.incidentAlarm;
-      writes.push({ Put: { TableName: this.tableName, Item: { pk: incidentPk(a.incidentId), sk: `${INCIDENT_ALARM}${a.dedupKey}`, entity: 'incident-alarm', ...a } } });
+      writes.push({ Put: { TableName: this.tableName, Item: { pk: incidentPk(a.incidentId), sk: `${INCIDENT_ALARM}${a.dedupKey}`, entity: 'incident-alarm', ...a, expiresAt } } });
     }
     if (transition.incident) {
       const incident = transition.incident;
       const open = incident.status !== 'resolved';
       writes.push(
-        this.versioned(incidentKey(incident.id), 'incident', incident, open ? { gsi1pk: OPEN_INCIDENTS, gsi1sk: `${new Date(incident.openedAt).toISOString()}#${incident.id}` } : {}),
+        this.versioned(
+          incidentKey(incident.id),
+          'incident',
+          incident,
+          open
+            ? { gsi1pk: OPEN_INCIDENTS, gsi1sk: `${new Date(incident.openedAt).toISOString()}#${incident.id}` }
+            : { expiresAt: expiresAfter(incident.resolvedAt ?? this.now(), this.retention.incidentDays) },
+        ),
       );
     }
     for (const entry of transition.timeline) {
-      writes.push(this.fresh({ pk: incidentPk(entry.incidentId), sk: `${TIMELINE}${entry.entryId}`, entity: 'timeline', ...entry }));
+      writes.push(this.fresh({ pk: incidentPk(entry.incidentId), sk: `${TIMELINE}${entry.entryId}`, entity: 'timeline', ...entry, expiresAt }));
     }
     for (const page of transition.pages ?? []) {
-      writes.push(this.fresh({ pk: incidentPk(page.incidentId), sk: `PAGE#${page.pageId.slice(page.pageId.lastIndexOf('-p') + 2).padStart(6, '0')}`, entity: 'page', pageId: page.pageId, page }));
+      writes.push(this.fresh({ pk: incidentPk(page.incidentId), sk: `PAGE#${page.pageId.slice(page.pageId.lastIndexOf('-p') + 2).padStart(6, '0')}`, entity: 'page', pageId: page.pageId, page, expiresAt }));
     }
     for (const timer of transition.timers ?? []) {
       // One timer per step and time: a replayed transition cannot schedule it twice.
-      writes.push(this.fresh({ pk: incidentPk(timer.incidentId), sk: `TIMER#${String(timer.step).padStart(4, '0')}#${timer.at}`, entity: 'timer', timer }));
+      writes.push(this.fresh({ pk: incidentPk(timer.incidentId), sk: `TIMER#${String(timer.step).padStart(4, '0')}#${timer.at}`, entity: 'timer', timer, expiresAt }));
     }
     for (const notice of transition.notices) {
       writes.push(
@@ -484,7 +522,7 @@ function priced(writes: readonly WriteItem[]): WriteReport {
   return { operation: transaction ? 'transaction' : 'put', items: writes.map((w) => String(w.Put.Item.entity)), awsWriteUnits: units };
 }
 
-const STORAGE_ATTRIBUTES = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'];
+const STORAGE_ATTRIBUTES = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'expiresAt'];
 
 function fromItem<T>(item: Item): T {
   const out: Item = {};

@@ -39,5 +39,6 @@ export function systemContext(configuration: TocsinConfig, clock: () => number =
 }
 
 export function environmentStore(env: NodeJS.ProcessEnv = process.env): DynamoDbIncidentStore {
-  return new DynamoDbIncidentStore({ tableName: requireEnv(ENV.tableName, env) });
+  const { policy } = environmentConfig(env);
+  return new DynamoDbIncidentStore({ tableName: requireEnv(ENV.tableName, env), retention: { incidentDays: policy.retentionDays, heartbeatDays: policy.heartbeatRetentionDays } });
 }

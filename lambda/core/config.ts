@@ -131,6 +131,10 @@ const policy = z.strictObject({
   escalation: escalation.optional(),
   /** The least severity at which a participant-facing component's incident is announced to participants. */
   announceSeverity: z.enum(SEVERITIES).default('critical'),
+  /** How long an incident's record (timeline, notices, alarms) is kept after it was written, sent or resolved: 400 days outlive an annual audit. */
+  retentionDays: z.number().int('must be a whole number of days').min(1, 'must be >= 1').max(3650, 'must be at most 3650').default(400),
+  /** How long a node's heartbeat record is kept after its last heartbeat. */
+  heartbeatRetentionDays: z.number().int('must be a whole number of days').min(1, 'must be >= 1').max(3650, 'must be at most 3650').default(7),
   /** The languages of participant notice texts and of the public status page, in order. */
   languages: z
     .array(z.enum(LANGUAGES))

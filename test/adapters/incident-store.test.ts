@@ -1,3 +1,4 @@
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbIncidentStore, type WriteReport } from '../../lambda/adapters/dynamodb-store';
 import { ingestSignal } from '../../lambda/core/use-cases/ingest-signal';
 import { runCommand } from '../../lambda/core/use-cases/dispatch';
@@ -43,6 +44,49 @@ describe('incident store + use cases on DynamoDB Local', () => {
     expect(record?.notices.map((n) => `${n.notice.sequence}:${n.notice.type}`)).toEqual(['1:incident-opened', '2:halt', '3:resume-scheduled', '4:resume']);
     expect((await store.readMarket(market)).status).toBe('trading');
     void SECOND;
+  });
+});
+
+describe('retention (the table TTL attribute expiresAt)', () => {
+  let aws: TestAws;
+  let tableName: string;
+  beforeAll(async () => {
+    aws = testClients();
+    tableName = (await createTestResources('ttl', aws)).tableName;
+  });
+  afterAll(() => aws.destroy());
+
+  it('keeps an open incident and its unsent notice forever, and expires what is done with after the retention', async () => {
+    // Prepare: a store whose clock is T0 + 1 minute, keeping incidents 30 days and heartbeats 2.
+    const store = new DynamoDbIncidentStore({ tableName, retention: { incidentDays: 30, heartbeatDays: 2 }, now: () => T0 + MINUTE });
+    const clock = new TestClock(T0, `ttl-${Date.now()}`);
+    const context = clock.context(TSE_CONFIG);
+    const raw = async (pk: string, prefix: string) =>
+      (await aws.dynamodb.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': { S: pk }, ':p': { S: prefix } } }))).Items!.map(
+        (item) => ({ sk: item.sk!.S!, expiresAt: item.expiresAt?.N === undefined ? undefined : Number(item.expiresAt.N) }),
+      );
+    const days = (n: number) => Math.floor((T0 + MINUTE) / 1000) + n * 86_400;
+
+    // Act
+    const opened = await ingestSignal(store, alarm({ dedupKey: `arn:ttl:${Date.now()}`, severity: 'critical' }), { context });
+    const pk = `INCIDENT#${opened.incidentId}`;
+    const whileOpen = [...(await raw(pk, 'STATE')), ...(await raw(pk, 'NOTICE#')), ...(await raw(pk, 'TIMELINE#'))];
+    const [notice] = (await store.incidentRecord(opened.incidentId!))!.notices;
+    await store.markSent(notice!.notice, 'm-1', T0 + 2 * MINUTE);
+    clock.advance(MINUTE);
+    await runCommand(store, { command: 'resolve', incidentId: opened.incidentId! }, 'ops1', { context });
+    const group = `g${Date.now()}`;
+    await store.commit({ action: 'beat', timeline: [], notices: [], node: { group, nodeId: 'unit-2', ready: true, lastHeartbeatAt: T0, version: 1 } });
+
+    // Assess
+    expect(whileOpen.find((i) => i.sk === 'STATE')!.expiresAt).toBeUndefined();
+    expect(whileOpen.find((i) => i.sk.startsWith('NOTICE#'))!.expiresAt).toBeUndefined();
+    expect(whileOpen.find((i) => i.sk.startsWith('TIMELINE#'))!.expiresAt).toBe(days(30));
+    expect((await raw(pk, 'NOTICE#'))[0]!.expiresAt).toBe(Math.floor((T0 + 2 * MINUTE) / 1000) + 30 * 86_400);
+    expect((await raw(pk, 'STATE'))[0]!.expiresAt).toBe(Math.floor((T0 + MINUTE) / 1000) + 30 * 86_400);
+    expect(await raw(`LEASE#${group}`, 'NODE#')).toEqual([{ sk: 'NODE#unit-2', expiresAt: days(2) }]);
+    // What the domain reads carries no storage attribute.
+    expect(await store.readIncident(opened.incidentId!)).not.toHaveProperty('expiresAt');
   });
 });
 

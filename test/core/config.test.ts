@@ -8,7 +8,7 @@ describe('parseConfig', () => {
       markets: [{ id: 'equities', segments: [], timeZone: 'UTC' }],
       components: [],
       groups: [],
-      policy: { autoResolve: true, autoResolveQuietSeconds: 60, groupBy: 'dedupKey', haltOnCritical: false, ackTimeoutSeconds: 300, announceSeverity: 'critical', languages: ['en'], maxSilenceHours: 24, resumeLeadMinutes: 15 },
+      policy: { autoResolve: true, autoResolveQuietSeconds: 60, groupBy: 'dedupKey', haltOnCritical: false, ackTimeoutSeconds: 300, announceSeverity: 'critical', languages: ['en'], maxSilenceHours: 24, retentionDays: 400, heartbeatRetentionDays: 7, resumeLeadMinutes: 15 },
     });
   });
 
