@@ -18,6 +18,7 @@ async function main(): Promise<void> {
       config: { type: 'string' },
       scenario: { type: 'string' },
       speed: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -30,12 +31,13 @@ async function main(): Promise<void> {
   // the global console) go to stderr, and their EMF metrics stay off (no CloudWatch here).
   process.env.POWERTOOLS_DEV ??= 'true';
   for (const level of ['log', 'info', 'debug', 'warn'] as const) console[level] = console.error;
+  // The replay prints its own story; the handlers' per-request logs would drown it (--verbose
+  // brings them back). Set before the handlers are loaded: their loggers read it when created.
+  if (!values.serve && !values.verbose) process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   // Loaded only now, so that the handlers' loggers are created with the settings above.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startLocalRuntime } = require('./runtime') as typeof import('./runtime');
   if (!values.serve) {
-    // The replay prints its own story; the handlers' per-request logs would drown it.
-    process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     const scenario = values.scenario ?? 'tse-2020';
     if (scenario !== 'tse-2020' && scenario !== 'no-standby') throw new Error(`--scenario must be tse-2020 or no-standby, got "${scenario}"`);
     const speed = values.speed === undefined ? 20 : Number(values.speed);
