@@ -55,7 +55,20 @@ export interface HeartbeatReply {
   readonly role: Role;
   readonly epoch: number;
   readonly holder: string;
+  /**
+   * When to heartbeat again, in milliseconds: `heartbeatSeconds`, except for a standby while the
+   * holder's lease has gone unrenewed for more than 1.5 heartbeats — then {@link FAST_POLL_MS}, so
+   * it learns of its promotion within a fraction of a second of the lease moving.
+   */
+  readonly nextHeartbeatMs: number;
 }
+
+/**
+ * How soon a standby asks again while the primary looks silent. Only a polling hint: whether
+ * and when to promote is decided by the promoter alone, on its own clock, so a skewed clock here
+ * changes how often a standby asks, never who holds the lease.
+ */
+export const FAST_POLL_MS = 250;
 
 export interface HeartbeatDecision {
   readonly reply: HeartbeatReply;
@@ -80,24 +93,27 @@ export function decideHeartbeat(lease: LeaseState | undefined, node: NodeState |
   const group = groupConfig(config, beat.group);
   if (!group.nodes.includes(beat.nodeId)) throw new NotFoundError('node', beat.nodeId, `nodes of group ${group.id}: ${group.nodes.join(', ')}`);
 
+  const every = group.heartbeatSeconds * 1000;
   if (lease && beat.epoch !== undefined && beat.epoch < lease.epoch) {
-    return { reply: { role: 'fenced', epoch: lease.epoch, holder: lease.holder } };
+    return { reply: { role: 'fenced', epoch: lease.epoch, holder: lease.holder, nextHeartbeatMs: every } };
   }
   if (!lease) {
     // The first heartbeat of a group: the first configured node starts as primary, epoch 1.
     if (beat.nodeId === group.nodes[0]) {
       const first: LeaseState = { group: group.id, holder: beat.nodeId, epoch: 1, version: 1, updatedAt: now };
-      return { reply: { role: 'primary', epoch: 1, holder: beat.nodeId }, lease: first, node: nodeRecord(node, beat, now) };
+      return { reply: { role: 'primary', epoch: 1, holder: beat.nodeId, nextHeartbeatMs: every }, lease: first, node: nodeRecord(node, beat, now) };
     }
-    return { reply: { role: 'standby', epoch: 0, holder: group.nodes[0]! }, node: nodeRecord(node, beat, now) };
+    return { reply: { role: 'standby', epoch: 0, holder: group.nodes[0]!, nextHeartbeatMs: every }, node: nodeRecord(node, beat, now) };
   }
   if (lease.holder === beat.nodeId) {
-    const reply: HeartbeatReply = { role: 'primary', epoch: lease.epoch, holder: lease.holder };
+    const reply: HeartbeatReply = { role: 'primary', epoch: lease.epoch, holder: lease.holder, nextHeartbeatMs: every };
     // A drill stops accepting the holder's heartbeats: the lease then expires as if it had died.
     if (lease.drillUntil !== undefined && now < lease.drillUntil) return { reply };
     return { reply, lease: { ...lease, version: lease.version + 1, updatedAt: now } };
   }
-  return { reply: { role: 'standby', epoch: lease.epoch, holder: lease.holder }, node: nodeRecord(node, beat, now) };
+  // The holder looks silent: the standby asks again soon, to hear of its promotion at once.
+  const silent = now - lease.updatedAt > every * 1.5;
+  return { reply: { role: 'standby', epoch: lease.epoch, holder: lease.holder, nextHeartbeatMs: silent ? FAST_POLL_MS : every }, node: nodeRecord(node, beat, now) };
 }
 
 function nodeRecord(node: NodeState | undefined, beat: Heartbeat, now: number): NodeState {

@@ -49,8 +49,8 @@ describe('failover lease and promoter', () => {
 
   it('starts unit-1 as primary (epoch 1) and unit-2 as standby', async () => {
     const { beat } = await world();
-    expect(await beat('unit-1')).toEqual({ role: 'primary', epoch: 1, holder: 'unit-1' });
-    expect(await beat('unit-2')).toEqual({ role: 'standby', epoch: 1, holder: 'unit-1' });
+    expect(await beat('unit-1')).toEqual({ role: 'primary', epoch: 1, holder: 'unit-1', nextHeartbeatMs: 2000 });
+    expect(await beat('unit-2')).toEqual({ role: 'standby', epoch: 1, holder: 'unit-1', nextHeartbeatMs: 2000 });
   });
 
   it('rejects an unknown group or node, naming it', async () => {
@@ -91,8 +91,8 @@ describe('failover lease and promoter', () => {
     expect(promotedAt).toBeDefined();
     expect(promotedAt! - lastPrimaryBeat).toBeGreaterThanOrEqual(10 * SECOND);
     expect(promotedAt! - lastPrimaryBeat).toBeLessThanOrEqual(12 * SECOND);
-    expect(await beat('unit-1', true, 1)).toEqual({ role: 'fenced', epoch: 2, holder: 'unit-2' });
-    expect(await beat('unit-2', true)).toEqual({ role: 'primary', epoch: 2, holder: 'unit-2' });
+    expect(await beat('unit-1', true, 1)).toEqual({ role: 'fenced', epoch: 2, holder: 'unit-2', nextHeartbeatMs: 2000 });
+    expect(await beat('unit-2', true)).toEqual({ role: 'primary', epoch: 2, holder: 'unit-2', nextHeartbeatMs: 2000 });
     const record = await store.incidentRecord(incidentId!);
     expect(record?.notices.map((n) => `${n.notice.sequence}:${n.notice.type}`)).toEqual(['1:failover']);
     expect(record?.timeline.map((e) => e.kind)).toEqual(['incident-opened', 'failover']);

@@ -2,6 +2,7 @@ import { parseConfig } from '../../lambda/core/config';
 import { NotFoundError } from '../../lambda/core/errors';
 import {
   decideHeartbeat,
+  FAST_POLL_MS,
   decidePromotion,
   failoverKey,
   failoverSignal,
@@ -72,7 +73,7 @@ describe('decideHeartbeat', () => {
       beat('unit-1', true),
       now,
       {
-        reply: { role: 'primary', epoch: 1, holder: 'unit-1' },
+        reply: { role: 'primary', epoch: 1, holder: 'unit-1', nextHeartbeatMs: 2000 },
         lease: { group: GROUP, holder: 'unit-1', epoch: 1, version: 1, updatedAt: now },
         node: { group: GROUP, nodeId: 'unit-1', ready: true, lastHeartbeatAt: now, version: 1 },
       },
@@ -84,7 +85,7 @@ describe('decideHeartbeat', () => {
       beat('unit-1', true),
       now,
       {
-        reply: { role: 'primary', epoch: 1, holder: 'unit-1' },
+        reply: { role: 'primary', epoch: 1, holder: 'unit-1', nextHeartbeatMs: 2000 },
         lease: { group: GROUP, holder: 'unit-1', epoch: 1, version: 1, updatedAt: now },
         node: { group: GROUP, nodeId: 'unit-1', ready: true, lastHeartbeatAt: now, version: 4 },
       },
@@ -95,7 +96,7 @@ describe('decideHeartbeat', () => {
       undefined,
       beat('unit-2', true),
       now,
-      { reply: { role: 'standby', epoch: 0, holder: 'unit-1' }, node: { group: GROUP, nodeId: 'unit-2', ready: true, lastHeartbeatAt: now, version: 1 } },
+      { reply: { role: 'standby', epoch: 0, holder: 'unit-1', nextHeartbeatMs: 2000 }, node: { group: GROUP, nodeId: 'unit-2', ready: true, lastHeartbeatAt: now, version: 1 } },
     ],
     [
       'the holder renews: version + 1, same epoch, no node record',
@@ -103,7 +104,7 @@ describe('decideHeartbeat', () => {
       node('unit-1'),
       beat('unit-1', true, 3),
       now,
-      { reply: { role: 'primary', epoch: 3, holder: 'unit-1' }, lease: lease({ version: 8, updatedAt: now }) },
+      { reply: { role: 'primary', epoch: 3, holder: 'unit-1', nextHeartbeatMs: 2000 }, lease: lease({ version: 8, updatedAt: now }) },
     ],
     [
       'the holder renews even when it reports not ready (readiness is a standby matter)',
@@ -111,7 +112,7 @@ describe('decideHeartbeat', () => {
       undefined,
       beat('unit-1', false, 3),
       now,
-      { reply: { role: 'primary', epoch: 3, holder: 'unit-1' }, lease: lease({ version: 8, updatedAt: now }) },
+      { reply: { role: 'primary', epoch: 3, holder: 'unit-1', nextHeartbeatMs: 2000 }, lease: lease({ version: 8, updatedAt: now }) },
     ],
     [
       'the holder renews when it sends no epoch (a restarted holder learns its epoch)',
@@ -119,7 +120,7 @@ describe('decideHeartbeat', () => {
       undefined,
       beat('unit-1', true),
       now,
-      { reply: { role: 'primary', epoch: 3, holder: 'unit-1' }, lease: lease({ version: 8, updatedAt: now }) },
+      { reply: { role: 'primary', epoch: 3, holder: 'unit-1', nextHeartbeatMs: 2000 }, lease: lease({ version: 8, updatedAt: now }) },
     ],
     [
       'an old primary presenting an older epoch is fenced, and nothing is written',
@@ -127,7 +128,7 @@ describe('decideHeartbeat', () => {
       node('unit-1'),
       beat('unit-1', true, 3),
       now,
-      { reply: { role: 'fenced', epoch: 4, holder: 'unit-2' } },
+      { reply: { role: 'fenced', epoch: 4, holder: 'unit-2', nextHeartbeatMs: 2000 } },
     ],
     [
       'a node presenting an older epoch is fenced even if it is named holder (the epoch decides)',
@@ -135,7 +136,7 @@ describe('decideHeartbeat', () => {
       undefined,
       beat('unit-1', true, 2),
       now,
-      { reply: { role: 'fenced', epoch: 3, holder: 'unit-1' } },
+      { reply: { role: 'fenced', epoch: 3, holder: 'unit-1', nextHeartbeatMs: 2000 } },
     ],
     [
       "a standby's heartbeat records that it is ready, heard now",
@@ -143,7 +144,7 @@ describe('decideHeartbeat', () => {
       node('unit-2', { ready: false, lastHeartbeatAt: at(-9) }),
       beat('unit-2', true),
       now,
-      { reply: { role: 'standby', epoch: 3, holder: 'unit-1' }, node: { group: GROUP, nodeId: 'unit-2', ready: true, lastHeartbeatAt: now, version: 5 } },
+      { reply: { role: 'standby', epoch: 3, holder: 'unit-1', nextHeartbeatMs: 2000 }, node: { group: GROUP, nodeId: 'unit-2', ready: true, lastHeartbeatAt: now, version: 5 } },
     ],
     [
       "a standby's heartbeat records that it is NOT ready, heard now",
@@ -151,7 +152,7 @@ describe('decideHeartbeat', () => {
       node('unit-2'),
       beat('unit-2', false),
       now,
-      { reply: { role: 'standby', epoch: 3, holder: 'unit-1' }, node: { group: GROUP, nodeId: 'unit-2', ready: false, lastHeartbeatAt: now, version: 5 } },
+      { reply: { role: 'standby', epoch: 3, holder: 'unit-1', nextHeartbeatMs: 2000 }, node: { group: GROUP, nodeId: 'unit-2', ready: false, lastHeartbeatAt: now, version: 5 } },
     ],
     [
       'a non-holder presenting the current epoch is a standby, not a second primary',
@@ -159,7 +160,7 @@ describe('decideHeartbeat', () => {
       undefined,
       beat('unit-2', true, 3),
       now,
-      { reply: { role: 'standby', epoch: 3, holder: 'unit-1' }, node: { group: GROUP, nodeId: 'unit-2', ready: true, lastHeartbeatAt: now, version: 1 } },
+      { reply: { role: 'standby', epoch: 3, holder: 'unit-1', nextHeartbeatMs: 2000 }, node: { group: GROUP, nodeId: 'unit-2', ready: true, lastHeartbeatAt: now, version: 1 } },
     ],
     [
       "during a drill the holder's heartbeat writes nothing but is still answered primary",
@@ -167,7 +168,7 @@ describe('decideHeartbeat', () => {
       undefined,
       beat('unit-1', true, 3),
       now,
-      { reply: { role: 'primary', epoch: 3, holder: 'unit-1' } },
+      { reply: { role: 'primary', epoch: 3, holder: 'unit-1', nextHeartbeatMs: 2000 } },
     ],
     [
       'once the drill deadline is reached (drillUntil = now) the holder renews again',
@@ -175,7 +176,7 @@ describe('decideHeartbeat', () => {
       undefined,
       beat('unit-1', true, 3),
       now,
-      { reply: { role: 'primary', epoch: 3, holder: 'unit-1' }, lease: lease({ drillUntil: now, version: 8, updatedAt: now }) },
+      { reply: { role: 'primary', epoch: 3, holder: 'unit-1', nextHeartbeatMs: 2000 }, lease: lease({ drillUntil: now, version: 8, updatedAt: now }) },
     ],
     [
       "during a drill a standby's readiness is still recorded",
@@ -183,7 +184,7 @@ describe('decideHeartbeat', () => {
       undefined,
       beat('unit-3', true),
       now,
-      { reply: { role: 'standby', epoch: 3, holder: 'unit-1' }, node: { group: GROUP, nodeId: 'unit-3', ready: true, lastHeartbeatAt: now, version: 1 } },
+      { reply: { role: 'standby', epoch: 3, holder: 'unit-1', nextHeartbeatMs: 2000 }, node: { group: GROUP, nodeId: 'unit-3', ready: true, lastHeartbeatAt: now, version: 1 } },
     ],
   ])('%s', (_name, current, record, heartbeat, clock, expected) => {
     expect(decideHeartbeat(current, record, heartbeat, clock, config)).toStrictEqual(expected);
@@ -197,6 +198,24 @@ describe('decideHeartbeat', () => {
     const decide = () => decideHeartbeat(lease(), undefined, heartbeat, now, config);
     expect(decide).toThrow(NotFoundError);
     expect(decide).toThrow(message);
+  });
+});
+
+describe('the standby hears of its promotion at once', () => {
+  it.each<[string, number, number]>([
+    ['the holder renewed a heartbeat ago: ask again in a heartbeat', 2000, 2000],
+    ['the holder renewed 1.5 heartbeats ago: still a heartbeat', 3000, 2000],
+    ['the holder has been silent longer: ask again in 250 ms', 3001, FAST_POLL_MS],
+  ])('%s', (_, silentMs, expected) => {
+    // Prepare: the lease was last renewed at T0; the standby heartbeats `silentMs` later.
+    const config = parseConfig({ groups: [{ id: GROUP, nodes: ['unit-1', 'unit-2'] }] });
+    const held: LeaseState = { group: GROUP, holder: 'unit-1', epoch: 1, version: 5, updatedAt: T0 };
+
+    // Act
+    const { reply } = decideHeartbeat(held, undefined, { group: GROUP, nodeId: 'unit-2', ready: true }, T0 + silentMs, config);
+
+    // Assess
+    expect(reply).toEqual({ role: 'standby', epoch: 1, holder: 'unit-1', nextHeartbeatMs: expected });
   });
 });
 

@@ -22,9 +22,9 @@ describe('heartbeat handler', () => {
       const response = await handler(functionUrlEvent(body));
       return { status: response.statusCode, body: JSON.parse(response.body) };
     };
-    expect(await call({ group: 'shared-disk', nodeId: 'unit-1', ready: true })).toEqual({ status: 200, body: { role: 'primary', epoch: 1, holder: 'unit-1' } });
-    expect(await call({ group: 'shared-disk', nodeId: 'unit-2', ready: true })).toEqual({ status: 200, body: { role: 'standby', epoch: 1, holder: 'unit-1' } });
-    expect(await call({ group: 'shared-disk', nodeId: 'unit-2', ready: true, epoch: 1 })).toEqual({ status: 200, body: { role: 'standby', epoch: 1, holder: 'unit-1' } });
+    expect(await call({ group: 'shared-disk', nodeId: 'unit-1', ready: true })).toEqual({ status: 200, body: { role: 'primary', epoch: 1, holder: 'unit-1', nextHeartbeatMs: 2000 } });
+    expect(await call({ group: 'shared-disk', nodeId: 'unit-2', ready: true })).toEqual({ status: 200, body: { role: 'standby', epoch: 1, holder: 'unit-1', nextHeartbeatMs: 2000 } });
+    expect(await call({ group: 'shared-disk', nodeId: 'unit-2', ready: true, epoch: 1 })).toEqual({ status: 200, body: { role: 'standby', epoch: 1, holder: 'unit-1', nextHeartbeatMs: 2000 } });
   });
 
   it.each([
