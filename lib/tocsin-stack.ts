@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { parseConfig, type TocsinConfig, type TocsinConfigInput } from '../lambda/core/config';
 import { Failover } from './failover';
 import { Ingest } from './ingest';
@@ -80,24 +80,26 @@ export class TocsinStack extends Stack {
 
     // Dead-man's switches: a schedule that stops invoking its function fails silently otherwise
     // (the promoter stopping means no failover at all).
+    // They live in a construct of their own, so each capability's alarms stay its own.
     const alerts = this.opsAlerts;
-    alerts.alarmWhenNotRunning(this.failover, 'PromoteNotRunning', this.failover.promoteFunction, 'no standby will be promoted while it is stopped.');
-    alerts.alarmWhenNotRunning(this.ingest, 'SweepNotRunning', this.ingest.sweepFunction, 'incidents will not auto-resolve, and lost escalation timers will not be made up.');
-    alerts.alarmWhenNotRunning(this.notices, 'RedriveNotRunning', this.notices.redriveFunction, 'notices the stream gave up on will not be published again.');
-    alerts.alarmWhenNotRunning(this.publicStatus, 'RebuildNotRunning', this.publicStatus.function, 'the public status page is rebuilt on notices only.');
+    const watchdogs = new Construct(this, 'Watchdogs');
+    alerts.alarmWhenNotRunning(watchdogs, 'PromoteNotRunning', this.failover.promoteFunction, 'no standby will be promoted while it is stopped.');
+    alerts.alarmWhenNotRunning(watchdogs, 'SweepNotRunning', this.ingest.sweepFunction, 'incidents will not auto-resolve, and lost escalation timers will not be made up.');
+    alerts.alarmWhenNotRunning(watchdogs, 'RedriveNotRunning', this.notices.redriveFunction, 'notices the stream gave up on will not be published again.');
+    alerts.alarmWhenNotRunning(watchdogs, 'RebuildNotRunning', this.publicStatus.function, 'the public status page is rebuilt on notices only.');
     // Throttles: the ways in and the functions that must never wait. (public-site runs one at a
     // time by design; SNS retries its throttled invocations, so it has no throttle alarm.)
-    const throttled: Array<[Construct, string, IFunction, string]> = [
-      [this.ingest, 'IngestThrottles', this.ingest.function, 'alarms were refused or delayed.'],
-      [this.ingest, 'SweepThrottles', this.ingest.sweepFunction, 'a sweep did not run.'],
-      [this.operations, 'OperateThrottles', this.operations.function, 'operator commands were refused (HTTP 429).'],
-      [this.failover, 'HeartbeatThrottles', this.failover.heartbeatFunction, 'node heartbeats were refused (HTTP 429): a primary may look silent.'],
-      [this.failover, 'PromoteThrottles', this.failover.promoteFunction, 'a promoter run did not start.'],
-      [this.notices, 'NotifyThrottles', this.notices.function, 'participant notices are delayed.'],
-      [this.paging, 'PagesThrottles', this.paging.function, 'operator pages are delayed.'],
-      [this.paging, 'EscalateThrottles', this.paging.escalateFunction, 'escalations are delayed.'],
+    const throttled: Array<[string, IFunction, string]> = [
+      ['IngestThrottles', this.ingest.function, 'alarms were refused or delayed.'],
+      ['SweepThrottles', this.ingest.sweepFunction, 'a sweep did not run.'],
+      ['OperateThrottles', this.operations.function, 'operator commands were refused (HTTP 429).'],
+      ['HeartbeatThrottles', this.failover.heartbeatFunction, 'node heartbeats were refused (HTTP 429): a primary may look silent.'],
+      ['PromoteThrottles', this.failover.promoteFunction, 'a promoter run did not start.'],
+      ['NotifyThrottles', this.notices.function, 'participant notices are delayed.'],
+      ['PagesThrottles', this.paging.function, 'operator pages are delayed.'],
+      ['EscalateThrottles', this.paging.escalateFunction, 'escalations are delayed.'],
     ];
-    for (const [scope, alarmId, fn, what] of throttled) alerts.alarmOnThrottles(scope, alarmId, fn, what);
+    for (const [alarmId, fn, what] of throttled) alerts.alarmOnThrottles(watchdogs, alarmId, fn, what);
 
     new CfnOutput(this, 'TableName', {
       description: 'DynamoDB table holding incidents, market state, leases, timeline and outbox',

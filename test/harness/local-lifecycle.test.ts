@@ -168,5 +168,6 @@ describe('npm start (local runtime lifecycle)', () => {
     // Assess
     expect(status.incidents.map((i) => i.incidentId)).toContain(opened.incidentId);
     expect((await secondExit).code).toBe(0);
-  });
+    // Two cold starts of npm start (emulators, resources, the first public site) on a loaded CI machine.
+  }, 180_000);
 });

@@ -280,7 +280,7 @@ describe('TocsinStack', () => {
     it('alarms when a scheduled function has not run for 3 minutes, missing data breaching', () => {
       const notRunning = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => String(a.Properties.AlarmName).includes('NotRunning'));
       expect(notRunning.map((a) => String(a.Properties.AlarmName).replace(/^.*-ops-/, '')).sort()).toEqual(
-        ['Failover-PromoteNotRunning', 'Ingest-SweepNotRunning', 'Notices-RedriveNotRunning', 'PublicStatus-RebuildNotRunning'].sort(),
+        ['Watchdogs-PromoteNotRunning', 'Watchdogs-SweepNotRunning', 'Watchdogs-RedriveNotRunning', 'Watchdogs-RebuildNotRunning'].sort(),
       );
       for (const alarm of notRunning) {
         expect(alarm.Properties).toMatchObject({
