@@ -11,6 +11,8 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   globalSetup: '<rootDir>/test/globalSetup.mjs',
   globalTeardown: '<rootDir>/test/globalTeardown.mjs',
+  // CDK apps synthesize into a folder per test file, removed after it (no cdk.out* left in /tmp).
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/cdk-outdir.ts'],
   // CDK synthesis and the emulators are the slow parts; 2 cores on CI.
   maxWorkers: process.env.CI ? 2 : '50%',
   testTimeout: 60_000,
