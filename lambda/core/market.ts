@@ -37,7 +37,9 @@ function describe(market: MarketState): string {
 
 /**
  * A market's state as operators see it (`GET /` `markets[]`, the operate reply's `market`, a
- * market conflict's 409 `state`). A type rather than an interface, so that it is a record.
+ * market conflict's 409 `state`): here, beside the rules whose conflicts carry it, and exported
+ * with the other operators' views by `lambda/views/operator-views.ts`. A type rather than an
+ * interface, so that it is a record (`ConflictError`'s `state`).
  */
 export type MarketView = {
   readonly market: string;

@@ -22,6 +22,10 @@ import type { Outcome } from '../core/use-cases/decide-and-commit';
  * Contract: fields may be added, none renamed or removed.
  */
 
+// The market's view is built beside the market rules (`core/market.ts`), whose conflicts carry
+// it as their 409 `state`, and the core imports nothing from here; it is exported with the rest.
+export { marketTimeZoneOf, marketView, type MarketView };
+
 /** A failover group's lease (`GET /` `groups[]`, the operate reply's `lease`). */
 export interface LeaseView {
   readonly group: string;
@@ -252,9 +256,5 @@ export function operateReply(command: OperatorCommand['command'], outcome: Outco
     notices: outcome.transition.notices.map((n) => ({ noticeId: n.noticeId, type: n.type, sequence: n.sequence })),
   };
 }
-
-// The market's view is built beside the market's rules, whose conflicts (409) carry it; every
-// consumer imports it from here with the rest.
-export { marketTimeZoneOf, marketView, type MarketView };
 
 const iso = (ms: number) => new Date(ms).toISOString();
