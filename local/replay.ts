@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DynamoDbIncidentStore } from '../lambda/adapters/dynamodb-store';
 import type { TocsinConfigInput } from '../lambda/core/config';
 import type { Notice, Page, TimelineEntry } from '../lambda/core/model';
+import { marketClock } from '../lambda/core/notice-text';
 import { startLocalRuntime, type LocalRuntime, type RunningEmulators } from './runtime';
 
 /**
@@ -51,8 +52,11 @@ export interface ReplayResult {
 export const REPLAY_START = Date.parse('2020-10-01T07:00:00+09:00');
 const FAULT = Date.parse('2020-10-01T07:04:00+09:00');
 
+/** The market's zone: every time the story prints, and every text Tocsin writes for people in it, is Tokyo time. */
+export const REPLAY_TIME_ZONE = 'Asia/Tokyo';
+
 export const REPLAY_CONFIG: TocsinConfigInput = {
-  markets: [{ id: 'equities', segments: ['first', 'second', 'mothers', 'jasdaq'] }],
+  markets: [{ id: 'equities', segments: ['first', 'second', 'mothers', 'jasdaq'], timeZone: REPLAY_TIME_ZONE }],
   components: [
     // The shared disk is a market fact: participants hear of its failures; the servers' own alarms reach operators only.
     { id: 'shared-disk', market: 'equities', critical: true, participantFacing: true },
@@ -293,9 +297,9 @@ async function summarize(
   };
 }
 
-/** `07:04:12` in Tokyo time. */
+/** `07:04:12` in Tokyo time (the market's zone, through Intl rather than a fixed offset). */
 export function hhmm(ms: number): string {
-  return new Date(ms + 9 * 3_600_000).toISOString().slice(11, 19);
+  return marketClock(ms, REPLAY_TIME_ZONE).local.split(' ')[1]!;
 }
 
 /** The readable report: the timeline, 2020 against Tocsin, and what each participant received. */

@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { CliError, explainAwsError, TargetError } from './errors';
 import type { AwsCredentials, CommandContext } from './io';
+import { describeMarket, isMarketView } from './market-time';
 import type { Target } from './target';
 
 /**
@@ -181,8 +182,9 @@ function httpError(status: number, parsed: unknown, text: string, url: URL, targ
   return new TocsinHttpError(status, parsed, `Tocsin at ${url.href} answered HTTP ${status}: ${error ?? awsMessage ?? snippet(text)}`);
 }
 
-/** A 409's `state` as `market=equities status=halted segments=prime`. */
+/** A 409's `state`: a market's as `market equities halted since …` (market time), any other as `group=shared-disk holder=unit-1`. */
 function describeState(state: Record<string, unknown>): string {
+  if (isMarketView(state)) return describeMarket(state);
   return Object.entries(state)
     .filter(([, value]) => value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0))
     .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(',') : typeof value === 'object' ? JSON.stringify(value) : String(value)}`)

@@ -1,12 +1,15 @@
+import { displayWidth, padEndToWidth } from './display-width';
+
 /**
  * Plain-text tables for the read commands: a header row, columns padded to their widest cell, the
- * last column left ragged.
+ * last column left ragged. Widths are terminal columns ({@link displayWidth}), not UTF-16 code
+ * units, so a Japanese name (two columns a character) keeps the columns after it in line.
  */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const widths = header.map((title, column) => Math.max(displayWidth(title), ...rows.map((row) => displayWidth(row[column] ?? ''))));
   const line = (cells: readonly string[]) =>
     cells
-      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .map((cell, column) => (column === cells.length - 1 ? cell : padEndToWidth(cell, widths[column]!)))
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)];

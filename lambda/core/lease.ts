@@ -308,16 +308,6 @@ export function failedDrillSignal(group: GroupConfig, lease: LeaseState, why: st
   };
 }
 
-/** The lease as operators see it. */
-export function leaseView(lease: LeaseState): Record<string, unknown> {
-  return {
-    group: lease.group,
-    holder: lease.holder,
-    epoch: lease.epoch,
-    ...(lease.drillUntil !== undefined ? { drillUntil: new Date(lease.drillUntil).toISOString() } : {}),
-  };
-}
-
 /**
  * Whether a scheduled drill is due: drills enabled, a schedule set, no drill running, and the
  * last one (or, before any, the promoter's first sight of the group) `drillEveryHours` ago.

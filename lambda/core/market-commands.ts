@@ -74,7 +74,7 @@ export function decideMarketCommand(command: MarketCommand, snapshot: MarketComm
 
 /** Resumption notices continue the numbering of the incident the market was halted for. */
 function haltingDraft(market: MarketState, incident: Incident | undefined, verb: string, ctx: DecisionContext): IncidentDraft {
-  if (market.status === 'trading') throw new ConflictError(`cannot ${verb}: market ${market.id} is trading`, marketView(market));
+  if (market.status === 'trading') throw new ConflictError(`cannot ${verb}: market ${market.id} is trading`, marketView(market, ctx.config));
   if (!incident || incident.id !== market.incidentId) {
     throw new TocsinError(`market ${market.id} is ${market.status} for incident ${market.incidentId}, which could not be read`);
   }

@@ -4,6 +4,7 @@ import type { IncidentDraft } from './draft';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import type { MarketConfig, Notes, TocsinConfig } from './config';
 import type { MarketState } from './model';
+import { clockText } from './notice-text';
 import type { AlarmSignal } from './signal';
 
 /**
@@ -34,7 +35,27 @@ function describe(market: MarketState): string {
   }
 }
 
-export function marketView(market: MarketState): Record<string, unknown> {
+/**
+ * A market's state as operators see it (`GET /` `markets[]`, the operate reply's `market`, a
+ * market conflict's 409 `state`): here, beside the rules whose conflicts carry it, and exported
+ * with the other operators' views by `lambda/views/operator-views.ts`. A type rather than an
+ * interface, so that it is a record (`ConflictError`'s `state`).
+ */
+export type MarketView = {
+  readonly market: string;
+  readonly status: MarketState['status'];
+  /** Segments halted; empty: the whole market. */
+  readonly segments: readonly string[];
+  /** The incident the market is halted for. */
+  readonly incidentId?: string;
+  readonly haltedAt?: string;
+  readonly resumeAt?: string;
+  readonly ordersAcceptedFrom?: string;
+  /** The market's IANA time zone (`markets[].timeZone`): its times are read on this clock. */
+  readonly timeZone: string;
+};
+
+export function marketView(market: MarketState, config: Pick<TocsinConfig, 'markets'>): MarketView {
   return {
     market: market.id,
     status: market.status,
@@ -43,7 +64,13 @@ export function marketView(market: MarketState): Record<string, unknown> {
     ...(market.haltedAt !== undefined ? { haltedAt: iso(market.haltedAt) } : {}),
     ...(market.resumeAt !== undefined ? { resumeAt: iso(market.resumeAt) } : {}),
     ...(market.ordersAcceptedFrom !== undefined ? { ordersAcceptedFrom: iso(market.ordersAcceptedFrom) } : {}),
+    timeZone: marketTimeZoneOf(config, market.id),
   };
+}
+
+/** A market's time zone; the first market's for none (an incident of no market) or one no longer configured. */
+export function marketTimeZoneOf(config: Pick<TocsinConfig, 'markets'>, marketId: string | undefined): string {
+  return (config.markets.find((m) => m.id === marketId) ?? config.markets[0])?.timeZone ?? 'UTC';
 }
 
 function iso(ms: number | undefined): string {
@@ -60,7 +87,7 @@ export function halt(
   request: { segments: readonly string[]; actor: string; reason: string; notes?: Notes },
   ctx: DecisionContext,
 ): MarketState {
-  if (market.status !== 'trading') throw new ConflictError(`cannot halt: ${describe(market)}`, marketView(market));
+  if (market.status !== 'trading') throw new ConflictError(`cannot halt: ${describe(market)}`, marketView(market, ctx.config));
   const known = marketConfig(ctx.config, market.id).segments;
   const unknown = request.segments.filter((s) => !known.includes(s));
   if (unknown.length) {
@@ -101,7 +128,7 @@ export function scheduleResume(
   request: { effectiveAt: number; actor: string; note?: string; notes?: Notes },
   ctx: DecisionContext,
 ): MarketState {
-  if (market.status === 'trading') throw new ConflictError(`cannot schedule a resumption: ${describe(market)}`, marketView(market));
+  if (market.status === 'trading') throw new ConflictError(`cannot schedule a resumption: ${describe(market)}`, marketView(market, ctx.config));
   const leadMs = ctx.config.policy.resumeLeadMinutes * 60_000;
   const earliest = ctx.now + leadMs;
   if (request.effectiveAt < earliest) {
@@ -114,7 +141,9 @@ export function scheduleResume(
   }
   const ordersAcceptedFrom = request.effectiveAt - leadMs;
   const scope = market.segments.length ? `segments ${market.segments.join(', ')} of ${market.id}` : `market ${market.id}`;
-  const text = `Trading on ${scope} resumes at ${iso(request.effectiveAt)}; orders accepted from ${iso(ordersAcceptedFrom)}.`;
+  // People read this (the timeline, the notice's summary): market time, the zone named; the ISO instants are in the notice.
+  const zone = marketTimeZoneOf(ctx.config, market.id);
+  const text = `Trading on ${scope} resumes at ${clockText(request.effectiveAt, zone)}; orders accepted from ${clockText(ordersAcceptedFrom, zone)}.`;
   draft
     .log('resume-scheduled', request.actor, `${text} ${request.note ?? ''}`.trim(), { effectiveAt: iso(request.effectiveAt) })
     .notify('resume-scheduled', {
@@ -134,15 +163,15 @@ export function scheduleResume(
 
 /** Resumes trading. Only a scheduled resumption can happen, and not before its time. */
 export function resume(market: MarketState, draft: IncidentDraft, request: { actor: string; note?: string; notes?: Notes }, ctx: DecisionContext): MarketState {
-  if (market.status === 'trading') throw new ConflictError(`cannot resume: ${describe(market)}`, marketView(market));
+  if (market.status === 'trading') throw new ConflictError(`cannot resume: ${describe(market)}`, marketView(market, ctx.config));
   if (market.status === 'halted') {
     throw new ConflictError(
       `cannot resume: ${describe(market)} with no resumption scheduled; schedule-resume first (orders are accepted ${ctx.config.policy.resumeLeadMinutes} minutes before trading resumes)`,
-      marketView(market),
+      marketView(market, ctx.config),
     );
   }
   if (market.resumeAt !== undefined && ctx.now < market.resumeAt) {
-    throw new ConflictError(`cannot resume yet: ${describe(market)}`, marketView(market));
+    throw new ConflictError(`cannot resume yet: ${describe(market)}`, marketView(market, ctx.config));
   }
   const scope = market.segments.length ? `segments ${market.segments.join(', ')} of ${market.id}` : `market ${market.id}`;
   draft

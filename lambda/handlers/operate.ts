@@ -4,10 +4,9 @@ import { environmentConfig, environmentStore, systemContext } from '../adapters/
 import { parseOperatorCommand } from '../core/commands';
 import type { DecisionContext } from '../core/context';
 import { ContentionError, TocsinError, ValidationError } from '../core/errors';
-import { leaseView } from '../core/lease';
-import { marketView } from '../core/market';
 import type { IncidentStore } from '../core/ports';
 import { runCommand } from '../core/use-cases/dispatch';
+import { operateReply } from '../views/operator-views';
 
 /**
  * `operate` (Function URL, AWS_IAM auth in AWS): operator commands — ack, declare-halt,
@@ -37,16 +36,7 @@ export function createOperateHandler(deps: OperateDependencies) {
       count(METRIC.commandsRun);
       if (outcome.transition.notices.length) count(METRIC.noticesWritten, outcome.transition.notices.length);
       logger.info('command run', { incidentId: outcome.incidentId, silenceId: outcome.silenceId, command: command.command, actor, action: outcome.action });
-      return json(200, {
-        ok: true,
-        command: command.command,
-        action: outcome.action,
-        ...(outcome.incidentId ? { incidentId: outcome.incidentId } : {}),
-        ...(outcome.silenceId ? { silenceId: outcome.silenceId } : {}),
-        ...(outcome.transition.market ? { market: marketView(outcome.transition.market) } : {}),
-        ...(outcome.transition.lease ? { lease: leaseView(outcome.transition.lease) } : {}),
-        notices: outcome.transition.notices.map((n) => ({ noticeId: n.noticeId, type: n.type, sequence: n.sequence })),
-      });
+      return json(200, operateReply(command.command, outcome, deps.context().config));
     } catch (error) {
       if (error instanceof ContentionError) count(METRIC.contention);
       if (error instanceof TocsinError && !(error instanceof ContentionError)) {

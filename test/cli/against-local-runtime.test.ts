@@ -1,3 +1,4 @@
+import { displayWidth } from '../../bin/cli/display-width';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { suiteEmulators, uniquePrefix } from '../helpers/aws';
 import { scratch, tocsin } from './helpers';
@@ -13,7 +14,8 @@ describe('tocsin CLI against the local runtime', () => {
 
   beforeAll(async () => {
     files = scratch('cli-local');
-    const config = files.file('config.json', JSON.stringify({ policy: { resumeLeadMinutes: 0 } }));
+    // One market, on Tokyo's clock: what the CLI prints for people is Tokyo time, its --json ISO UTC.
+    const config = files.file('config.json', JSON.stringify({ markets: [{ id: 'equities', timeZone: 'Asia/Tokyo' }], policy: { resumeLeadMinutes: 0 } }));
     runtime = await startLocalRuntime({
       prefix: uniquePrefix('cli'),
       configFile: config,
@@ -59,7 +61,45 @@ describe('tocsin CLI against the local runtime', () => {
     expect(record.timeline.find((e: { kind: string }) => e.kind === 'halt').actor).toBe('tanaka');
 
     const status = await tocsin(['status', '--local', local, '--json']);
-    expect(JSON.parse(status.stdout).markets).toEqual([expect.objectContaining({ market: 'equities', status: 'trading' })]);
+    expect(JSON.parse(status.stdout).markets).toEqual([expect.objectContaining({ market: 'equities', status: 'trading', timeZone: 'Asia/Tokyo' })]);
+  });
+
+  it("prints the incident, its timeline and the market in Tokyo time, and keeps ISO instants in --json", async () => {
+    // Prepare: a fault at 07:04:00 Tokyo time, a halt and a resumption scheduled for a fixed time next year.
+    const { incidentId } = (await fetch(runtime.endpoints.ingestUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dedupKey: 'cli/unit-2', status: 'firing', severity: 'critical', component: 'matching', summary: '売買システムの障害', occurredAt: '2020-10-01T07:04:00+09:00' }),
+    }).then((r) => r.json())) as { incidentId: string };
+    const halt = await tocsin(['declare-halt', '--incident', incidentId, '--as', '田中', '--local', local]);
+    const at = `${new Date().getUTCFullYear() + 1}-10-02T09:00:00+09:00`;
+    const scheduled = await tocsin(['schedule-resume', '--at', at, '--as', '田中', '--local', local]);
+
+    // Act
+    const incidents = await tocsin(['incidents', '--local', local]);
+    const timeline = await tocsin(['timeline', incidentId, '--local', local]);
+    const timelineJson = JSON.parse((await tocsin(['timeline', incidentId, '--local', local, '--json'])).stdout);
+    const status = await tocsin(['status', '--local', local]);
+
+    // Assess
+    const tokyo = / \d{4}-\d\d-\d\d \d\d:\d\d:\d\d Japan Standard Time/;
+    expect(halt.stdout).toMatch(new RegExp(`^declare-halt: halted; incident ${incidentId}; market equities halted since${tokyo.source}; notices `));
+    expect(scheduled.stdout).toContain(`resumes at ${at.slice(0, 10)} 09:00:00 Japan Standard Time, orders from ${at.slice(0, 10)} 09:00:00 Japan Standard Time;`);
+    expect(incidents.stdout.split('\n')[0]).toMatch(/^INCIDENT +STATUS +SEVERITY +MARKET +OPENED \(Japan Standard Time\) +SUMMARY$/);
+    expect(incidents.stdout).toMatch(new RegExp(`${incidentId} +open +critical +equities +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +売買システムの障害`));
+    expect(timeline.stdout).toContain(`Trading on market equities resumes at ${at.slice(0, 10)} 09:00:00 Japan Standard Time; orders accepted from ${at.slice(0, 10)} 09:00:00 Japan Standard Time.`);
+    expect(timeline.stdout).toMatch(/^SEQ +AT \(Japan Standard Time\) +KIND +ACTOR +TEXT$/m);
+    // After an ASCII actor (the alarm) and a Japanese one (田中), TEXT starts at the same terminal column.
+    const lines = timeline.stdout.split('\n\n')[1]!.split('\n');
+    const textColumns = timelineJson.timeline.map((e: { text: string }) => {
+      const line = lines.find((l) => l.endsWith(e.text))!;
+      return displayWidth(line.slice(0, line.length - e.text.length));
+    });
+    expect(timelineJson.timeline.map((e: { actor: string }) => e.actor)).toEqual(['alarm:cli/unit-2', '田中', '田中']);
+    expect(new Set(textColumns).size).toBe(1);
+    expect(status.stdout).toMatch(new RegExp(`^equities +resume-scheduled +all +${incidentId} +since${tokyo.source}, resumes at `, 'm'));
+    expect(timelineJson.incident).toMatchObject({ incidentId, timeZone: 'Asia/Tokyo', openedAt: expect.stringMatching(/Z$/) });
+    expect(timelineJson.timeline.every((e: { at: string }) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(e.at))).toBe(true);
   });
 
   it('silences a component, lists the silence, and ends it', async () => {

@@ -99,14 +99,14 @@ describe('tocsin operator commands', () => {
     command: 'declare-halt',
     action: 'halted',
     incidentId: 'INC-7',
-    market: { market: 'equities', status: 'halted', segments: [], incidentId: 'INC-7', haltedAt: '2020-10-01T00:00:05.000Z' },
+    market: { market: 'equities', status: 'halted', segments: [], incidentId: 'INC-7', haltedAt: '2020-10-01T00:00:05.000Z', timeZone: 'Asia/Tokyo' },
     notices: [
       { noticeId: 'INC-7-1', type: 'incident-opened', sequence: 1 },
       { noticeId: 'INC-7-2', type: 'halt', sequence: 2 },
     ],
   };
 
-  it('prints a one-line summary of the reply', async () => {
+  it("prints a one-line summary of the reply, in the market's time", async () => {
     server.answer(() => ({ body: haltReply }));
 
     const outcome = await tocsin(['declare-halt', '--local', serveJson, '--market', 'equities']);
@@ -115,31 +115,37 @@ describe('tocsin operator commands', () => {
       code: 0,
       stderr: '',
       stdout:
-        'declare-halt: halted; incident INC-7; market equities halted since 2020-10-01T00:00:05.000Z; ' +
+        'declare-halt: halted; incident INC-7; market equities halted since 2020-10-01 09:00:05 Japan Standard Time; ' +
         'notices INC-7-1 (incident-opened #1), INC-7-2 (halt #2)\n',
     });
   });
 
-  it('summarises schedule-resume and failover replies', async () => {
+  it('summarises schedule-resume, failover and drill replies', async () => {
     server.answer(() => ({
       body: {
         ok: true,
         command: 'schedule-resume',
         action: 'resume-scheduled',
         incidentId: 'INC-7',
-        market: { market: 'equities', status: 'resume-scheduled', segments: ['prime'], resumeAt: '2020-10-02T00:00:00.000Z', ordersAcceptedFrom: '2020-10-01T23:45:00.000Z' },
+        market: { market: 'equities', status: 'resume-scheduled', segments: ['prime'], resumeAt: '2020-10-02T00:00:00.000Z', ordersAcceptedFrom: '2020-10-01T23:45:00.000Z', timeZone: 'Asia/Tokyo' },
         notices: [{ noticeId: 'INC-7-3', type: 'resume-scheduled', sequence: 3 }],
       },
     }));
     const scheduled = await tocsin(['schedule-resume', '--local', serveJson, '--at', '2020-10-02T00:00:00Z']);
     expect(scheduled.stdout).toBe(
-      'schedule-resume: resume-scheduled; incident INC-7; market equities resume-scheduled (prime), resumes at 2020-10-02T00:00:00.000Z, ' +
-        'orders from 2020-10-01T23:45:00.000Z; notices INC-7-3 (resume-scheduled #3)\n',
+      'schedule-resume: resume-scheduled; incident INC-7; market equities resume-scheduled (prime), resumes at 2020-10-02 09:00:00 Japan Standard Time, ' +
+        'orders from 2020-10-02 08:45:00 Japan Standard Time; notices INC-7-3 (resume-scheduled #3)\n',
     );
 
-    server.answer(() => ({ body: { ok: true, command: 'failover', action: 'promoted', lease: { group: 'shared-disk', holder: 'unit-2', epoch: 4 }, notices: [] } }));
+    server.answer(() => ({ body: { ok: true, command: 'failover', action: 'promoted', lease: { group: 'shared-disk', holder: 'unit-2', epoch: 4, timeZone: 'Asia/Tokyo' }, notices: [] } }));
     const failover = await tocsin(['failover', '--local', serveJson, '--group', 'shared-disk']);
     expect(failover.stdout).toBe('failover: promoted; group shared-disk: holder unit-2, epoch 4; no notices\n');
+
+    server.answer(() => ({
+      body: { ok: true, command: 'drill', action: 'drill-started', lease: { group: 'shared-disk', holder: 'unit-2', epoch: 4, drillUntil: '2020-10-01T00:00:19.000Z', timeZone: 'Asia/Tokyo' }, notices: [] },
+    }));
+    const drill = await tocsin(['drill', '--local', serveJson, '--group', 'shared-disk']);
+    expect(drill.stdout).toBe('drill: drill-started; group shared-disk: holder unit-2, epoch 4, drill until 2020-10-01 09:00:19 Japan Standard Time; no notices\n');
   });
 
   it('prints the reply itself with --json', async () => {
@@ -161,6 +167,15 @@ describe('tocsin operator commands', () => {
       { error: 'cannot resume: market equities is trading', state: { market: 'equities', status: 'trading', segments: [] } },
       'error: cannot resume: market equities is trading (state: market=equities status=trading)\n',
     ],
+    [
+      409,
+      {
+        error: 'cannot resume yet: market equities is halted',
+        state: { market: 'equities', status: 'resume-scheduled', segments: [], incidentId: 'INC-7', haltedAt: '2020-10-01T00:00:05.000Z', resumeAt: '2020-10-02T00:00:00.000Z', timeZone: 'Asia/Tokyo' },
+      },
+      'error: cannot resume yet: market equities is halted (state: market equities resume-scheduled since 2020-10-01 09:00:05 Japan Standard Time, resumes at 2020-10-02 09:00:00 Japan Standard Time)\n',
+    ],
+    [409, { error: 'cannot fail over shared-disk', state: { group: 'shared-disk', holder: 'unit-1', epoch: 3 } }, 'error: cannot fail over shared-disk (state: group=shared-disk holder=unit-1 epoch=3)\n'],
     [503, { error: 'too much contention on INC-1' }, 'error: too much contention on INC-1; try again\n'],
     [500, { error: 'internal error; see the function log' }, 'error: Tocsin at URL answered HTTP 500: internal error; see the function log\n'],
   ])('HTTP %i: exit 1 with the server error', async (status, body, stderr) => {

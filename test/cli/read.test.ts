@@ -4,13 +4,15 @@ import { stubServer, type StubServer } from './stub-server';
 
 /**
  * The read commands against a stand-in status URL answering the status contract:
- * `GET /` (markets, incidents, groups) and `GET /incidents/<id>` (incident, timeline, notices).
+ * `GET /` (markets, incidents, groups, silences) and `GET /incidents/<id>` (incident, timeline,
+ * notices); tables in each market's time, the zone named, padded by display width.
  */
 describe('tocsin status, incidents, timeline', () => {
   let server: StubServer;
   const files = scratch('cli-read');
   let serveJson: string;
 
+  // Tokyo equities and derivatives, a New York bond market: each view names its zone.
   const overview = {
     markets: [
       {
@@ -21,26 +23,31 @@ describe('tocsin status, incidents, timeline', () => {
         haltedAt: '2020-10-01T00:00:05.000Z',
         resumeAt: '2020-10-02T00:00:00.000Z',
         ordersAcceptedFrom: '2020-10-01T23:45:00.000Z',
+        timeZone: 'Asia/Tokyo',
       },
-      { market: 'derivatives', status: 'trading', segments: [] },
-      { market: 'bonds', status: 'halted', segments: ['repo', 'jgb'], incidentId: 'INC-8', haltedAt: '2020-10-01T01:00:00.000Z' },
+      { market: 'derivatives', status: 'trading', segments: [], timeZone: 'Asia/Tokyo' },
+      { market: 'bonds', status: 'halted', segments: ['repo', 'jgb'], incidentId: 'INC-8', haltedAt: '2020-10-01T01:00:00.000Z', timeZone: 'America/New_York' },
     ],
     incidents: [
-      { incidentId: 'INC-7', status: 'acknowledged', severity: 'critical', market: 'equities', summary: 'shared disk failure', openedAt: '2020-10-01T00:00:00.000Z' },
-      { incidentId: 'INC-8', status: 'open', severity: 'major', market: 'bonds', summary: 'feed lag', openedAt: '2020-10-01T00:59:00.000Z' },
-      { incidentId: 'INC-6', status: 'resolved', severity: 'minor', market: 'equities', summary: 'old one', openedAt: '2020-09-30T00:00:00.000Z' },
+      { incidentId: 'INC-7', status: 'acknowledged', severity: 'critical', market: 'equities', summary: 'shared disk failure', openedAt: '2020-10-01T00:00:00.000Z', timeZone: 'Asia/Tokyo' },
+      { incidentId: 'INC-8', status: 'open', severity: 'major', market: 'bonds', summary: 'feed lag', openedAt: '2020-10-01T00:59:00.000Z', timeZone: 'America/New_York' },
+      { incidentId: 'INC-6', status: 'resolved', severity: 'minor', market: 'equities', summary: 'old one', openedAt: '2020-09-30T00:00:00.000Z', timeZone: 'Asia/Tokyo' },
     ],
     groups: [
-      { group: 'shared-disk', holder: 'unit-2', epoch: 4 },
-      { group: 'matching', holder: 'm-1', epoch: 1, drillUntil: '2020-10-01T02:00:00.000Z' },
+      { group: 'shared-disk', holder: 'unit-2', epoch: 4, timeZone: 'Asia/Tokyo' },
+      { group: 'matching', holder: 'm-1', epoch: 1, drillUntil: '2020-10-01T02:00:00.000Z', timeZone: 'Asia/Tokyo' },
+    ],
+    silences: [
+      { silenceId: 'sil-1', matchers: { component: 'batch' }, from: '2020-09-30T13:00:00.000Z', until: '2020-09-30T15:00:00.000Z', inForce: true, note: '夜間バッチの保守', createdBy: '田中', timeZone: 'Asia/Tokyo' },
+      { silenceId: 'sil-2', matchers: { market: 'bonds' }, from: '2020-10-01T02:00:00.000Z', until: '2020-10-01T04:00:00.000Z', inForce: false, note: 'weekend maintenance', createdBy: 'ops-suzuki', timeZone: 'America/New_York' },
     ],
     generatedAt: '2020-10-01T01:30:00.000Z',
   };
 
   const detail = {
-    incident: { incidentId: 'INC-7', status: 'acknowledged', severity: 'critical', market: 'equities', summary: 'shared disk failure', openedAt: '2020-10-01T00:00:00.000Z' },
+    incident: { incidentId: 'INC-7', status: 'acknowledged', severity: 'critical', market: 'equities', summary: 'shared disk failure', openedAt: '2020-10-01T00:00:00.000Z', timeZone: 'Asia/Tokyo' },
     timeline: [
-      { sequence: 2, at: '2020-10-01T00:01:00.000Z', kind: 'acknowledged', actor: 'ops-tanaka', text: 'looking' },
+      { sequence: 2, at: '2020-10-01T00:01:00.000Z', kind: 'acknowledged', actor: '田中（運用）', text: '調査中' },
       { sequence: 1, at: '2020-10-01T00:00:00.000Z', kind: 'opened', actor: 'alarm', text: 'shared disk failure' },
     ],
     notices: [{ noticeId: 'INC-7-1', sequence: 1, type: 'incident-opened', status: 'sent', issuedAt: '2020-10-01T00:00:00.100Z', summary: 'shared disk failure' }],
@@ -78,22 +85,22 @@ describe('tocsin status, incidents, timeline', () => {
     expect(server.requests[0]!.headers.authorization).toBeUndefined();
   });
 
-  it('status prints the markets and the groups', async () => {
+  it("status prints the markets and the groups, each time on its market's clock", async () => {
     const outcome = await tocsin(['status', '--local', serveJson]);
 
     expect(outcome).toMatchObject({ code: 0, stderr: '' });
     expect(outcome.stdout).toBe(
       [
         'MARKET       STATUS            SEGMENTS  INCIDENT  DETAIL',
-        'equities     resume-scheduled  all       INC-7     since 2020-10-01T00:00:05.000Z, resumes at 2020-10-02T00:00:00.000Z, orders from 2020-10-01T23:45:00.000Z',
+        'equities     resume-scheduled  all       INC-7     since 2020-10-01 09:00:05 Japan Standard Time, resumes at 2020-10-02 09:00:00 Japan Standard Time, orders from 2020-10-02 08:45:00 Japan Standard Time',
         'derivatives  trading           all       -         -',
-        'bonds        halted            repo,jgb  INC-8     since 2020-10-01T01:00:00.000Z',
+        'bonds        halted            repo,jgb  INC-8     since 2020-09-30 21:00:00 Eastern Daylight Time',
         '',
-        'GROUP        HOLDER  EPOCH  DRILL UNTIL',
+        'GROUP        HOLDER  EPOCH  DRILL UNTIL (Japan Standard Time)',
         'shared-disk  unit-2  4      -',
-        'matching     m-1     1      2020-10-01T02:00:00.000Z',
+        'matching     m-1     1      2020-10-01 11:00:00',
         '',
-        'as of 2020-10-01T01:30:00.000Z',
+        'as of 2020-10-01 10:30:00 Japan Standard Time',
         '',
       ].join('\n'),
     );
@@ -106,15 +113,15 @@ describe('tocsin status, incidents, timeline', () => {
     expect(JSON.parse(outcome.stdout)).toStrictEqual({ markets: overview.markets, groups: overview.groups, generatedAt: overview.generatedAt });
   });
 
-  it('incidents lists the open ones', async () => {
+  it('incidents lists the open ones, each opened time naming its zone when the markets differ', async () => {
     const outcome = await tocsin(['incidents', '--local', serveJson]);
 
     expect(outcome).toMatchObject({ code: 0, stderr: '' });
     expect(outcome.stdout).toBe(
       [
-        'INCIDENT  STATUS        SEVERITY  MARKET    OPENED                    SUMMARY',
-        'INC-7     acknowledged  critical  equities  2020-10-01T00:00:00.000Z  shared disk failure',
-        'INC-8     open          major     bonds     2020-10-01T00:59:00.000Z  feed lag',
+        'INCIDENT  STATUS        SEVERITY  MARKET    OPENED                                     SUMMARY',
+        'INC-7     acknowledged  critical  equities  2020-10-01 09:00:00 Japan Standard Time    shared disk failure',
+        'INC-8     open          major     bonds     2020-09-30 20:59:00 Eastern Daylight Time  feed lag',
         '',
       ].join('\n'),
     );
@@ -134,23 +141,55 @@ describe('tocsin status, incidents, timeline', () => {
     expect(await tocsin(['incidents', '--local', serveJson])).toEqual({ code: 0, stdout: 'no open incidents\n', stderr: '' });
   });
 
-  it('timeline prints the incident, its entries in order and its notices', async () => {
+  it("timeline prints the incident, its entries in order and its notices, on its market's clock, Japanese in line", async () => {
     const outcome = await tocsin(['timeline', 'INC-7', '--local', serveJson]);
 
     expect(outcome).toMatchObject({ code: 0, stderr: '' });
     expect(outcome.stdout).toBe(
       [
-        'INC-7 acknowledged critical equities, opened 2020-10-01T00:00:00.000Z: shared disk failure',
+        'INC-7 acknowledged critical equities, opened 2020-10-01 09:00:00 Japan Standard Time: shared disk failure',
         '',
-        'SEQ  AT                        KIND          ACTOR       TEXT',
-        '1    2020-10-01T00:00:00.000Z  opened        alarm       shared disk failure',
-        '2    2020-10-01T00:01:00.000Z  acknowledged  ops-tanaka  looking',
+        'SEQ  AT (Japan Standard Time)  KIND          ACTOR         TEXT',
+        '1    2020-10-01 09:00:00       opened        alarm         shared disk failure',
+        // 田中（運用） is six wide characters: twelve columns, as wide as the padding under "alarm".
+        '2    2020-10-01 09:01:00       acknowledged  田中（運用）  調査中',
         '',
-        'SEQ  NOTICE   TYPE             STATUS  ISSUED                    SUMMARY',
-        '1    INC-7-1  incident-opened  sent    2020-10-01T00:00:00.100Z  shared disk failure',
+        'SEQ  NOTICE   TYPE             STATUS  ISSUED (Japan Standard Time)  SUMMARY',
+        '1    INC-7-1  incident-opened  sent    2020-10-01 09:00:00           shared disk failure',
         '',
       ].join('\n'),
     );
+  });
+
+  it('silences lists them with their windows in their markets\' time, Japanese names in line', async () => {
+    const outcome = await tocsin(['silences', '--local', serveJson]);
+
+    expect(outcome).toMatchObject({ code: 0, stderr: '' });
+    expect(outcome.stdout).toBe(
+      [
+        'SILENCE  STATE      MATCHES          FROM                                       UNTIL                                      BY          NOTE',
+        'sil-1    in force   component=batch  2020-09-30 22:00:00 Japan Standard Time    2020-10-01 00:00:00 Japan Standard Time    田中        夜間バッチの保守',
+        'sil-2    scheduled  market=bonds     2020-09-30 22:00:00 Eastern Daylight Time  2020-10-01 00:00:00 Eastern Daylight Time  ops-suzuki  weekend maintenance',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('silences --json prints them as the status URL gave them', async () => {
+    const outcome = await tocsin(['silences', '--local', serveJson, '--json']);
+
+    expect(JSON.parse(outcome.stdout)).toStrictEqual({ silences: overview.silences, generatedAt: overview.generatedAt });
+  });
+
+  it('shows the times of a Tocsin that names no zone in UTC, the zone named', async () => {
+    server.answer(() => ({
+      body: { markets: [{ market: 'equities', status: 'halted', segments: [], incidentId: 'INC-7', haltedAt: '2020-10-01T00:00:05.000Z' }], incidents: [], groups: [], generatedAt: '2020-10-01T01:30:00.000Z' },
+    }));
+
+    const outcome = await tocsin(['status', '--local', serveJson]);
+
+    expect(outcome.stdout).toContain('equities  halted  all       INC-7     since 2020-10-01 00:00:05 Coordinated Universal Time\n');
+    expect(outcome.stdout).toContain('as of 2020-10-01 01:30:00 Coordinated Universal Time\n');
   });
 
   it('timeline --json prints the reply', async () => {

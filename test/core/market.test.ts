@@ -178,7 +178,7 @@ describe('halt', () => {
     // Assess
     expect(error).toBeInstanceOf(ConflictError);
     expect(error.message).toMatch(message);
-    expect((error as ConflictError).state).toEqual(marketView(market));
+    expect((error as ConflictError).state).toEqual(marketView(market, ctx.config));
     expect((error as ConflictError).state).toMatchObject({ market: 'equities', status: market.status, incidentId: market.incidentId });
   });
 });
@@ -320,7 +320,7 @@ describe('resume', () => {
     // Assess
     expect(error).toBeInstanceOf(ConflictError);
     expect(error.message).toBe(message);
-    expect((error as ConflictError).state).toEqual(marketView(market));
+    expect((error as ConflictError).state).toEqual(marketView(market, ctx.config));
     expect(draft.changed).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { parseConfig } from '../../lambda/core/config';
 import { ConfigError } from '../../lambda/core/errors';
 import type { Notice, NoticeType } from '../../lambda/core/model';
-import { marketTime, noticeSentence, noticeText } from '../../lambda/core/notice-text';
+import { clockText, marketClock, marketTime, noticeSentence, noticeText } from '../../lambda/core/notice-text';
 import { MINUTE, T0 } from '../helpers/domain';
 import { IncidentWorld, firing } from '../helpers/domain-fixtures';
 import { notice as kitNotice } from '../kit/notices';
@@ -27,6 +27,20 @@ describe('marketTime', () => {
     ['New York in summer time', 'America/New_York', 'en', '2020-09-30 18:04 Eastern Daylight Time'],
   ])('%s', (_, zone, language, expected) => {
     expect(marketTime(T0, zone, language)).toBe(expected);
+  });
+});
+
+describe('marketClock and clockText (the operators\' reading, to the second)', () => {
+  it.each<[string, number, string, string, string]>([
+    ['Tokyo', T0 + 12_345, 'Asia/Tokyo', '2020-10-01 07:04:12', 'Japan Standard Time'],
+    ['UTC: the day before in Tokyo terms', T0, 'UTC', '2020-09-30 22:04:00', 'Coordinated Universal Time'],
+    ['New York in summer time', T0, 'America/New_York', '2020-09-30 18:04:00', 'Eastern Daylight Time'],
+    ['New York in winter time: the zone named as it is then', Date.parse('2020-12-01T12:00:00Z'), 'America/New_York', '2020-12-01 07:00:00', 'Eastern Standard Time'],
+    ['midnight is 00, not 24', Date.parse('2020-09-30T15:00:00Z'), 'Asia/Tokyo', '2020-10-01 00:00:00', 'Japan Standard Time'],
+  ])('%s', (_, instant, zone, local, name) => {
+    expect(marketClock(instant, zone)).toEqual({ local, zone: name });
+    expect(marketClock(new Date(instant).toISOString(), zone)).toEqual({ local, zone: name });
+    expect(clockText(instant, zone)).toBe(`${local} ${name}`);
   });
 });
 

@@ -194,12 +194,12 @@ describe('operate handler on DynamoDB Local', () => {
     it.each<[string, (w: World) => Promise<{ body: Record<string, unknown>; state: Record<string, unknown> }>, RegExp]>([
       [
         'resume of a trading market',
-        async (w) => ({ body: { command: 'resume', market: w.market }, state: { market: w.market, status: 'trading', segments: [] } }),
+        async (w) => ({ body: { command: 'resume', market: w.market }, state: { market: w.market, status: 'trading', segments: [], timeZone: 'UTC' } }),
         /cannot resume: market eq-\S+ is trading/,
       ],
       [
         'schedule-resume of a trading market',
-        async (w) => ({ body: { command: 'schedule-resume', market: w.market, effectiveAt: iso(T0 + 60 * MINUTE) }, state: { market: w.market, status: 'trading', segments: [] } }),
+        async (w) => ({ body: { command: 'schedule-resume', market: w.market, effectiveAt: iso(T0 + 60 * MINUTE) }, state: { market: w.market, status: 'trading', segments: [], timeZone: 'UTC' } }),
         /cannot schedule a resumption: market eq-\S+ is trading/,
       ],
       [
@@ -224,7 +224,7 @@ describe('operate handler on DynamoDB Local', () => {
         'declare-halt of an already halted market',
         async (w) => {
           const incidentId = await w.halted();
-          return { body: { command: 'declare-halt', market: w.market }, state: { market: w.market, status: 'halted', segments: [], incidentId, haltedAt: iso(T0) } };
+          return { body: { command: 'declare-halt', market: w.market }, state: { market: w.market, status: 'halted', segments: [], incidentId, haltedAt: iso(T0), timeZone: 'UTC' } };
         },
         /cannot halt: market eq-\S+ is halted since/,
       ],
@@ -232,7 +232,7 @@ describe('operate handler on DynamoDB Local', () => {
         'resume of a halted market with no resumption scheduled',
         async (w) => {
           const incidentId = await w.halted();
-          return { body: { command: 'resume', market: w.market }, state: { market: w.market, status: 'halted', segments: [], incidentId, haltedAt: iso(T0) } };
+          return { body: { command: 'resume', market: w.market }, state: { market: w.market, status: 'halted', segments: [], incidentId, haltedAt: iso(T0), timeZone: 'UTC' } };
         },
         /schedule-resume first/,
       ],
@@ -251,6 +251,7 @@ describe('operate handler on DynamoDB Local', () => {
               haltedAt: iso(T0),
               resumeAt: iso(effectiveAt),
               ordersAcceptedFrom: iso(effectiveAt - LEAD_MINUTES * MINUTE),
+              timeZone: 'UTC',
             },
           };
         },
@@ -544,7 +545,7 @@ describe('operate handler on DynamoDB Local', () => {
           command: 'declare-halt',
           action: 'halted',
           incidentId,
-          market: { market: w.market, status: 'halted', segments: [], incidentId, haltedAt: iso(T0) },
+          market: { market: w.market, status: 'halted', segments: [], incidentId, haltedAt: iso(T0), timeZone: 'UTC' },
           notices: [{ noticeId: `${incidentId}-n2`, type: 'halt', sequence: 2 }],
         },
       });
@@ -598,7 +599,7 @@ describe('operate handler on DynamoDB Local', () => {
       const scheduled = await w.send({ command: 'schedule-resume', market: w.market, effectiveAt: iso(T0 + 30 * MINUTE), as: 'suzuki' });
 
       // Assess
-      expect(halted.body.market).toEqual({ market: w.market, status: 'halted', segments: ['first', 'mothers'], incidentId, haltedAt: iso(T0) });
+      expect(halted.body.market).toEqual({ market: w.market, status: 'halted', segments: ['first', 'mothers'], incidentId, haltedAt: iso(T0), timeZone: 'UTC' });
       expect(scheduled.body.market).toMatchObject({ status: 'resume-scheduled', segments: ['first', 'mothers'] });
       const record = await store.incidentRecord(incidentId);
       expect(record?.notices.map((n) => [n.notice.type, n.notice.segments])).toEqual([
@@ -628,7 +629,7 @@ describe('operate handler on DynamoDB Local', () => {
           command: 'schedule-resume',
           action: 'resume-scheduled',
           incidentId,
-          market: { market: w.market, status: 'resume-scheduled', segments: [], incidentId, haltedAt: iso(T0), resumeAt: iso(effectiveAt), ordersAcceptedFrom: iso(w.clock.now) },
+          market: { market: w.market, status: 'resume-scheduled', segments: [], incidentId, haltedAt: iso(T0), resumeAt: iso(effectiveAt), ordersAcceptedFrom: iso(w.clock.now), timeZone: 'UTC' },
           notices: [{ noticeId: `${incidentId}-n3`, type: 'resume-scheduled', sequence: 3 }],
         },
       });
@@ -661,7 +662,7 @@ describe('operate handler on DynamoDB Local', () => {
           command: 'resume',
           action: 'resumed',
           incidentId,
-          market: { market: w.market, status: 'trading', segments: [] },
+          market: { market: w.market, status: 'trading', segments: [], timeZone: 'UTC' },
           notices: [{ noticeId: `${incidentId}-n4`, type: 'resume', sequence: 4 }],
         },
       });

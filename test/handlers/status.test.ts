@@ -82,20 +82,21 @@ describe('status handler on DynamoDB Local', () => {
       expect(response.headers['content-type']).toBe('application/json');
       expect(response.json()).toEqual({
         markets: [
-          { market: 'equities', status: 'halted', segments: [], incidentId: first, haltedAt: iso(T0 + 2 * MINUTE) },
-          { market: 'derivatives', status: 'trading', segments: [] },
+          { market: 'equities', status: 'halted', segments: [], incidentId: first, haltedAt: iso(T0 + 2 * MINUTE), timeZone: 'UTC' },
+          { market: 'derivatives', status: 'trading', segments: [], timeZone: 'UTC' },
         ],
         incidents: [
-          { incidentId: first, status: 'acknowledged', severity: 'major', market: 'equities', summary: HOSTILE, openedAt: iso(T0), startedAt: iso(T0), announced: true, escalation: { stage: 'on-call' } },
+          { incidentId: first, status: 'acknowledged', severity: 'major', market: 'equities', summary: HOSTILE, openedAt: iso(T0), startedAt: iso(T0), announced: true, escalation: { stage: 'on-call' }, timeZone: 'UTC' },
           { incidentId: second, status: 'open', severity: 'minor', market: 'equities', summary: 'market data feed late',
             openedAt: iso(T0 + MINUTE),
             startedAt: iso(T0),
             // Internal: operators only; on-call paged, the duty manager next while nobody acknowledges.
             announced: false,
             escalation: { stage: 'on-call', next: { stage: 'duty-manager', at: iso(T0 + MINUTE + 300 * SECOND) } },
+            timeZone: 'UTC',
           },
         ],
-        groups: [{ group: 'shared-disk', holder: 'unit-1', epoch: 1 }],
+        groups: [{ group: 'shared-disk', holder: 'unit-1', epoch: 1, timeZone: 'UTC' }],
         silences: [],
         generatedAt: iso(T0 + 3 * MINUTE),
       });
@@ -134,6 +135,7 @@ describe('status handler on DynamoDB Local', () => {
         acknowledgedBy: 'suzuki',
         alarms: 1,
         alarmsFiring: 1,
+        timeZone: 'UTC',
       });
       expect(body.timeline.map((e: any) => [e.sequence, e.kind, e.actor])).toEqual([
         [1, 'incident-opened', expect.any(String)],
@@ -238,14 +240,98 @@ describe('status handler on an empty store', () => {
     // Assess
     expect(JSON.parse(response.body)).toEqual({
       markets: [
-        { market: 'equities', status: 'trading', segments: [] },
-        { market: 'derivatives', status: 'trading', segments: [] },
+        { market: 'equities', status: 'trading', segments: [], timeZone: 'UTC' },
+        { market: 'derivatives', status: 'trading', segments: [], timeZone: 'UTC' },
       ],
       incidents: [],
       groups: [],
       silences: [],
       generatedAt: iso(T0),
     });
+  });
+});
+
+describe('status handler in market time', () => {
+  // Tokyo equities and a New York market: each view names the zone its instants belong to, and
+  // the HTML shows them on that clock, the ISO instant kept in <time datetime>.
+  const ZONED: TocsinConfigInput = {
+    markets: [
+      { id: 'equities', segments: ['prime'], timeZone: 'Asia/Tokyo' },
+      { id: 'nyse', segments: [], timeZone: 'America/New_York' },
+    ],
+    components: [{ id: 'shared-disk', market: 'equities', critical: true }],
+    groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'], drills: true }],
+    policy: { resumeLeadMinutes: 15 },
+  };
+  let aws: TestAws;
+  let handler: ReturnType<typeof createStatusHandler>;
+  let incidentId: string;
+  const call = async (path: string, accept?: string) => {
+    const response = await handler(get(path, accept));
+    return { ...response, json: () => JSON.parse(response.body) as Record<string, any> };
+  };
+
+  beforeAll(async () => {
+    aws = testClients();
+    const { tableName } = await createTestResources('status-zoned', aws);
+    const store = new DynamoDbIncidentStore({ tableName });
+    const clock = new TestClock(T0, 'zn');
+    const context = clock.context(ZONED);
+    handler = createStatusHandler({ store, context });
+
+    // 07:04 Tokyo: a lease, an alarm, a halt; at 07:05 a resumption at 09:00 Tokyo; a drill; a silence per market.
+    await recordHeartbeat(store, { group: 'shared-disk', nodeId: 'unit-1', ready: true }, { context });
+    incidentId = (await ingestSignal(store, alarm({ dedupKey: 'arn:zoned:1', market: 'equities' }), { context })).incidentId!;
+    await runCommand(store, { command: 'declare-halt', incidentId, market: 'equities', note: 'shared disk failure' }, 'tanaka', { context });
+    clock.advance(MINUTE);
+    await runCommand(store, { command: 'schedule-resume', market: 'equities', effectiveAt: '2020-10-01T09:00:00+09:00' }, 'tanaka', { context });
+    await runCommand(store, { command: 'drill', group: 'shared-disk' }, 'tanaka', { context });
+    await runCommand(store, { command: 'silence', matchers: { market: 'nyse' }, until: '2020-10-01T01:00:00Z', note: 'NYSE maintenance' }, 'suzuki', { context });
+    await runCommand(store, { command: 'silence', matchers: { component: 'shared-disk' }, until: '2020-10-01T00:00:00Z', note: 'disk patching' }, 'suzuki', { context });
+  });
+  afterAll(() => aws.destroy());
+
+  it("names each view's zone: a market's own, an incident's market's, a group's and a silence's by their market", async () => {
+    // Act
+    const body = (await call('/', 'application/json')).json();
+
+    // Assess
+    expect(body.markets).toEqual([
+      expect.objectContaining({ market: 'equities', status: 'resume-scheduled', resumeAt: '2020-10-01T00:00:00.000Z', timeZone: 'Asia/Tokyo' }),
+      { market: 'nyse', status: 'trading', segments: [], timeZone: 'America/New_York' },
+    ]);
+    expect(body.incidents).toEqual([expect.objectContaining({ incidentId, market: 'equities', timeZone: 'Asia/Tokyo' })]);
+    expect(body.groups).toEqual([expect.objectContaining({ group: 'shared-disk', drillUntil: expect.any(String), timeZone: 'Asia/Tokyo' })]);
+    expect(body.silences.map((x: any) => [x.note, x.timeZone])).toEqual([
+      ['disk patching', 'Asia/Tokyo'],
+      ['NYSE maintenance', 'America/New_York'],
+    ]);
+    expect((await call(`/incidents/${incidentId}`)).json().incident.timeZone).toBe('Asia/Tokyo');
+  });
+
+  it('shows the overview in each market\'s time, the zone named, and the ISO instant in <time datetime>', async () => {
+    // Act
+    const { body } = await call('/', BROWSER);
+
+    // Assess
+    expect(body).toContain('resumes at <time datetime="2020-10-01T00:00:00.000Z">2020-10-01 09:00:00 Japan Standard Time</time>');
+    expect(body).toContain('orders accepted from <time datetime="2020-09-30T23:45:00.000Z">2020-10-01 08:45:00 Japan Standard Time</time>');
+    expect(body).toContain('halted at <time datetime="2020-09-30T22:04:00.000Z">2020-10-01 07:04:00 Japan Standard Time</time>');
+    expect(body).toContain('<time datetime="2020-10-01T01:00:00.000Z">2020-09-30 21:00:00 Eastern Daylight Time</time>');
+    expect(body).toContain('Generated at <time datetime="2020-09-30T22:05:00.000Z">2020-10-01 07:05:00 Japan Standard Time</time>');
+    // No instant is shown on the UTC clock: every ISO string stays inside an attribute.
+    expect(body.replace(/datetime="[^"]*"/g, '')).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
+  });
+
+  it('shows an incident, its timeline and its notices on its market\'s clock', async () => {
+    // Act
+    const { body } = await call(`/incidents/${incidentId}`, BROWSER);
+
+    // Assess
+    expect(body).toContain('<tr><th>Opened</th><td><time datetime="2020-09-30T22:04:00.000Z">2020-10-01 07:04:00 Japan Standard Time</time></td></tr>');
+    // The resumption's timeline text is market time too, written so by the market rules.
+    expect(body).toContain('resumes at 2020-10-01 09:00:00 Japan Standard Time; orders accepted from 2020-10-01 08:45:00 Japan Standard Time.');
+    expect(body.replace(/datetime="[^"]*"/g, '')).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { replay, report, type ReplayResult } from '../../local/replay';
+import { hhmm, replay, report, type ReplayResult } from '../../local/replay';
 import { suiteEmulators } from '../helpers/aws';
 
 /**
@@ -38,6 +38,14 @@ describe('npm start: the TSE 2020 replay', () => {
     const printed = report(result);
     expect(printed).toContain('participants told     08:01 (+57 min)');
     expect(printed).toContain('on-call paged         07:04 (alarms)     07:04:00 (+0 s)');
+    // Tokyo time throughout: no UTC instant in the story, the resumption's text on the market's clock.
+    expect(printed).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
+    const resumeScheduled = result.incidents[0]!.timeline.find((e) => e.kind === 'resume-scheduled')!;
+    expect(resumeScheduled.text).toContain(`resumes at 2020-10-01 ${hhmm(result.moments.resumed!)} Japan Standard Time`);
+    expect(printed).toContain(`${hhmm(resumeScheduled.at)}  resume-scheduled       ops-tanaka               Trading on market equities resumes at 2020-10-01 ${hhmm(result.moments.resumed!)} Japan Standard Time`);
+    // What participants read is in Tokyo time too.
+    const resumeNotice = result.participants[0]!.received.find((n) => n.type === 'resume-scheduled')!;
+    expect(resumeNotice.text?.en).toContain('Japan Standard Time');
   });
 
   it('with a standby that was never ready: the readiness alarm before the fault, no promotion, the halt by policy', async () => {

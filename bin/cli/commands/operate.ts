@@ -1,44 +1,24 @@
 import type { Command } from 'commander';
+import type { OperateReply } from '../../../lambda/views/operator-views';
 import { callTocsin } from '../http';
 import type { CommandContext } from '../io';
 import { OptionError } from '../errors';
 import { commaList } from '../options';
+import { describeLease, describeMarket } from '../market-time';
 import type { CliCommandModule } from '../program';
 import { addTargetOptions, resolveTarget, type TargetOptions } from '../target';
 
 /**
  * The operator commands (shared/DESIGN.md, "Operator command"): each POSTs one JSON command to the
  * target's `operateUrl` — signed with the caller's AWS credentials for a stack, unsigned for local
- * serve mode — and prints a one-line summary of the reply, or the reply itself with `--json`.
+ * serve mode — and prints a one-line summary of the reply (its times in the market's time zone,
+ * the zone named), or the reply itself with `--json`.
  *
  * @example
  *   tocsin declare-halt --market equities --note "shared disk failure" --as ops-1
  *   tocsin schedule-resume --at 2020-10-02T09:00:00+09:00 --market equities
  *   tocsin failover --group shared-disk --to unit-2 --local serve.json
  */
-
-/** The `operate` reply (lambda/handlers/operate.ts). */
-export interface OperateReply {
-  readonly ok: true;
-  readonly command: string;
-  readonly action: string;
-  readonly incidentId?: string;
-  readonly silenceId?: string;
-  readonly market?: MarketView;
-  readonly lease?: { readonly group: string; readonly holder?: string; readonly epoch?: number; readonly drillUntil?: string };
-  readonly notices?: ReadonlyArray<{ readonly noticeId: string; readonly type: string; readonly sequence: number }>;
-}
-
-/** A market as Tocsin shows it (`marketView`), in the operate reply and the status page. */
-export interface MarketView {
-  readonly market: string;
-  readonly status: string;
-  readonly segments?: readonly string[];
-  readonly incidentId?: string;
-  readonly haltedAt?: string;
-  readonly resumeAt?: string;
-  readonly ordersAcceptedFrom?: string;
-}
 
 interface CommonOptions extends TargetOptions {
   readonly as?: string;
@@ -213,23 +193,10 @@ export function describeReply(reply: OperateReply): string {
   if (reply.incidentId) parts.push(`incident ${reply.incidentId}`);
   if (reply.silenceId) parts.push(`silence ${reply.silenceId}`);
   if (reply.market) parts.push(describeMarket(reply.market));
-  if (reply.lease) {
-    const { group, holder, epoch, drillUntil } = reply.lease;
-    parts.push(`group ${group}: holder ${holder ?? 'none'}, epoch ${epoch ?? '?'}${drillUntil ? `, drill until ${drillUntil}` : ''}`);
-  }
+  if (reply.lease) parts.push(describeLease(reply.lease));
   const notices = reply.notices ?? [];
   parts.push(notices.length ? `notices ${notices.map((n) => `${n.noticeId} (${n.type} #${n.sequence})`).join(', ')}` : 'no notices');
   return parts.join('; ');
-}
-
-/** `market equities halted (prime, growth) since …, resumes at …, orders from …` */
-export function describeMarket(market: MarketView): string {
-  const segments = market.segments?.length ? ` (${market.segments.join(', ')})` : '';
-  let text = `market ${market.market} ${market.status}${segments}`;
-  if (market.haltedAt && market.status !== 'trading') text += ` since ${market.haltedAt}`;
-  if (market.resumeAt) text += `, resumes at ${market.resumeAt}`;
-  if (market.ordersAcceptedFrom) text += `, orders from ${market.ordersAcceptedFrom}`;
-  return text;
 }
 
 /** The fields given, nested objects included (the server refuses a field it does not take, even when empty). */

@@ -1,59 +1,18 @@
 import type { Command } from 'commander';
+import type { IncidentView, StatusOverview } from '../../../lambda/views/operator-views';
 import { callTocsin } from '../http';
 import type { CommandContext } from '../io';
+import { at, marketFacts, timeColumn, zoneOf } from '../market-time';
 import type { CliCommandModule } from '../program';
 import { cell, table } from '../table';
 import { addTargetOptions, resolveTarget, type TargetOptions } from '../target';
-import { describeMarket, type MarketView } from './operate';
 
 /**
- * The read commands: `status`, `incidents`, `timeline`. Each GETs the target's `statusUrl` with
- * `accept: application/json` (signed for a stack, unsigned locally) and prints a table, or the
- * reply as JSON with `--json`.
+ * The read commands: `status`, `incidents`, `timeline`, `silences`. Each GETs the target's
+ * `statusUrl` with `accept: application/json` (signed for a stack, unsigned locally) and prints a
+ * table — times in each market's time zone, the zone named — or the reply (the typed views of
+ * lambda/views/operator-views.ts, ISO instants) as JSON with `--json`.
  */
-
-/** `GET /` on the status URL. */
-export interface StatusReply {
-  readonly markets: readonly MarketView[];
-  readonly incidents: ReadonlyArray<IncidentSummary>;
-  readonly groups: ReadonlyArray<{ readonly group: string; readonly holder?: string; readonly epoch?: number; readonly drillUntil?: string }>;
-  readonly silences?: ReadonlyArray<SilenceView>;
-  readonly generatedAt?: string;
-}
-
-/** A silence in force or scheduled, as the status view lists it. */
-export interface SilenceView {
-  readonly silenceId: string;
-  readonly matchers: Readonly<Record<string, string>>;
-  readonly from: string;
-  readonly until: string;
-  readonly inForce: boolean;
-  readonly note: string;
-  readonly createdBy: string;
-}
-
-export interface IncidentSummary {
-  readonly incidentId: string;
-  readonly status: string;
-  readonly severity?: string;
-  readonly market?: string;
-  readonly summary?: string;
-  readonly openedAt?: string;
-}
-
-/** `GET /incidents/<id>` on the status URL. */
-export interface TimelineReply {
-  readonly incident: IncidentSummary & Record<string, unknown>;
-  readonly timeline: ReadonlyArray<{ readonly sequence: number; readonly at: string; readonly kind: string; readonly actor?: string; readonly text?: string }>;
-  readonly notices: ReadonlyArray<{
-    readonly noticeId: string;
-    readonly sequence: number;
-    readonly type: string;
-    readonly status?: string;
-    readonly issuedAt?: string;
-    readonly summary?: string;
-  }>;
-}
 
 interface ReadOptions extends TargetOptions {
   readonly json?: boolean;
@@ -65,10 +24,11 @@ function readCommand(parent: Command, name: string, summary: string, description
   return addTargetOptions(command, 'StatusUrl').addHelpText('after', ['', 'Examples:', ...examples.map((e) => `  $ ${e}`)].join('\n'));
 }
 
-async function getStatus(options: ReadOptions, ctx: CommandContext): Promise<StatusReply> {
+/** `GET /`, every list present (a Tocsin older than silences sends none). */
+async function getStatus(options: ReadOptions, ctx: CommandContext): Promise<Partial<StatusOverview> & Omit<StatusOverview, 'generatedAt'>> {
   const target = await resolveTarget(options, ctx);
-  const { body } = await callTocsin<StatusReply>(target, { output: 'statusUrl', method: 'GET', path: '/' }, ctx);
-  return { ...body, markets: body.markets ?? [], incidents: body.incidents ?? [], groups: body.groups ?? [] };
+  const { body } = await callTocsin<Partial<StatusOverview>>(target, { output: 'statusUrl', method: 'GET', path: '/' }, ctx);
+  return { ...body, markets: body.markets ?? [], incidents: body.incidents ?? [], groups: body.groups ?? [], silences: body.silences ?? [] };
 }
 
 const status: CliCommandModule = {
@@ -85,28 +45,29 @@ const status: CliCommandModule = {
       const lines = reply.markets.length
         ? table(
             ['MARKET', 'STATUS', 'SEGMENTS', 'INCIDENT', 'DETAIL'],
-            reply.markets.map((m) => [m.market, m.status, m.segments?.length ? m.segments.join(',') : 'all', cell(m.incidentId), marketDetail(m)]),
+            reply.markets.map((m) => [m.market, m.status, m.segments.length ? m.segments.join(',') : 'all', cell(m.incidentId), marketDetail(m)]),
           )
         : ['no markets'];
       lines.push('');
+      const drills = timeColumn('DRILL UNTIL', reply.groups.map((g) => ({ instant: g.drillUntil, timeZone: zoneOf(g) })));
       lines.push(
         ...(reply.groups.length
           ? table(
-              ['GROUP', 'HOLDER', 'EPOCH', 'DRILL UNTIL'],
-              reply.groups.map((g) => [g.group, cell(g.holder), cell(g.epoch), cell(g.drillUntil)]),
+              ['GROUP', 'HOLDER', 'EPOCH', drills.heading],
+              reply.groups.map((g, row) => [g.group, cell(g.holder), cell(g.epoch), drills.cells[row]!]),
             )
           : ['no failover groups']),
       );
-      if (reply.generatedAt) lines.push('', `as of ${reply.generatedAt}`);
+      // The reply's own time on the first market's clock, the zone the others fall back to.
+      if (reply.generatedAt) lines.push('', `as of ${at(reply.generatedAt, zoneOf(reply.markets[0] ?? {}))}`);
       for (const line of lines) ctx.out(line);
     }),
 };
 
-/** What the status table's last column says about a market. */
-function marketDetail(market: MarketView): string {
-  return describeMarket(market)
-    .replace(/^market \S+ \S+( \([^)]*\))?/, '')
-    .replace(/^,?\s*/, '') || '-';
+/** What the status table's last column says about a market: `since …, resumes at …, orders from …`. */
+function marketDetail(market: StatusOverview['markets'][number]): string {
+  const { since, then } = marketFacts(market);
+  return [...(since ? [since] : []), ...then].join(', ') || '-';
 }
 
 const incidents: CliCommandModule = {
@@ -124,8 +85,9 @@ const incidents: CliCommandModule = {
           ctx.out(options.all ? 'no incidents' : 'no open incidents');
           return;
         }
-        const rows = shown.map((i) => [i.incidentId, i.status, cell(i.severity), cell(i.market), cell(i.openedAt), cell(i.summary)]);
-        for (const line of table(['INCIDENT', 'STATUS', 'SEVERITY', 'MARKET', 'OPENED', 'SUMMARY'], rows)) ctx.out(line);
+        const opened = timeColumn('OPENED', shown.map((i) => ({ instant: i.openedAt, timeZone: zoneOf(i) })));
+        const rows = shown.map((i, row) => [i.incidentId, i.status, cell(i.severity), cell(i.market), opened.cells[row]!, cell(i.summary)]);
+        for (const line of table(['INCIDENT', 'STATUS', 'SEVERITY', 'MARKET', opened.heading, 'SUMMARY'], rows)) ctx.out(line);
       }),
 };
 
@@ -138,7 +100,7 @@ const timeline: CliCommandModule = {
       .argument('<incidentId>', 'the incident')
       .action(async (incidentId: string, options: ReadOptions) => {
         const target = await resolveTarget(options, ctx);
-        const { body } = await callTocsin<TimelineReply>(
+        const { body } = await callTocsin<IncidentView>(
           target,
           { output: 'statusUrl', method: 'GET', path: `/incidents/${encodeURIComponent(incidentId)}` },
           ctx,
@@ -148,19 +110,23 @@ const timeline: CliCommandModule = {
           return;
         }
         const i = body.incident;
-        ctx.out(`${i.incidentId} ${i.status} ${cell(i.severity)} ${cell(i.market)}, opened ${cell(i.openedAt)}: ${cell(i.summary)}`);
+        // Every time of the incident (its entries, its notices) on its market's clock.
+        const zone = zoneOf(i);
+        ctx.out(`${i.incidentId} ${i.status} ${cell(i.severity)} ${cell(i.market)}, opened ${at(i.openedAt, zone)}: ${cell(i.summary)}`);
         ctx.out('');
         const entries = [...(body.timeline ?? [])].sort((a, b) => a.sequence - b.sequence);
+        const entryTimes = timeColumn('AT', entries.map((e) => ({ instant: e.at, timeZone: zone })));
         const lines = entries.length
-          ? table(['SEQ', 'AT', 'KIND', 'ACTOR', 'TEXT'], entries.map((e) => [String(e.sequence), e.at, e.kind, cell(e.actor), cell(e.text)]))
+          ? table(['SEQ', entryTimes.heading, 'KIND', 'ACTOR', 'TEXT'], entries.map((e, row) => [String(e.sequence), entryTimes.cells[row]!, e.kind, cell(e.actor), cell(e.text)]))
           : ['no timeline entries'];
         lines.push('');
         const notices = [...(body.notices ?? [])].sort((a, b) => a.sequence - b.sequence);
+        const issued = timeColumn('ISSUED', notices.map((n) => ({ instant: n.issuedAt, timeZone: zone })));
         lines.push(
           ...(notices.length
             ? table(
-                ['SEQ', 'NOTICE', 'TYPE', 'STATUS', 'ISSUED', 'SUMMARY'],
-                notices.map((n) => [String(n.sequence), n.noticeId, n.type, cell(n.status), cell(n.issuedAt), cell(n.summary)]),
+                ['SEQ', 'NOTICE', 'TYPE', 'STATUS', issued.heading, 'SUMMARY'],
+                notices.map((n, row) => [String(n.sequence), n.noticeId, n.type, cell(n.status), issued.cells[row]!, cell(n.summary)]),
               )
             : ['no notices']),
         );
@@ -168,7 +134,6 @@ const timeline: CliCommandModule = {
       }),
 };
 
-/** In the order `tocsin --help` lists them. */
 const silences: CliCommandModule = {
   register: (parent, ctx) =>
     readCommand(parent, 'silences', 'list silences in force or scheduled', 'List the silences (maintenance windows) in force or scheduled, soonest end first.', [
@@ -176,7 +141,7 @@ const silences: CliCommandModule = {
       'tocsin silences --json',
     ]).action(async (options: ReadOptions) => {
       const reply = await getStatus(options, ctx);
-      const list = reply.silences ?? [];
+      const list = reply.silences;
       if (options.json) {
         ctx.out(JSON.stringify({ silences: list, generatedAt: reply.generatedAt }));
         return;
@@ -185,17 +150,20 @@ const silences: CliCommandModule = {
         ctx.out('no silences');
         return;
       }
-      const rows = list.map((x) => [
+      const from = timeColumn('FROM', list.map((x) => ({ instant: x.from, timeZone: zoneOf(x) })));
+      const until = timeColumn('UNTIL', list.map((x) => ({ instant: x.until, timeZone: zoneOf(x) })));
+      const rows = list.map((x, row) => [
         x.silenceId,
         x.inForce ? 'in force' : 'scheduled',
         Object.entries(x.matchers).map(([k, v]) => `${k}=${v}`).join(' '),
-        x.from,
-        x.until,
+        from.cells[row]!,
+        until.cells[row]!,
         cell(x.createdBy),
         cell(x.note),
       ]);
-      for (const line of table(['SILENCE', 'STATE', 'MATCHES', 'FROM', 'UNTIL', 'BY', 'NOTE'], rows)) ctx.out(line);
+      for (const line of table(['SILENCE', 'STATE', 'MATCHES', from.heading, until.heading, 'BY', 'NOTE'], rows)) ctx.out(line);
     }),
 };
 
+/** In the order `tocsin --help` lists them. */
 export const READ_COMMANDS: readonly CliCommandModule[] = [status, incidents, timeline, silences];
