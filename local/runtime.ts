@@ -12,6 +12,8 @@ import { Promoter } from '../lambda/core/use-cases/promoter';
 import { createEscalateHandler } from '../lambda/handlers/escalate';
 import { createHeartbeatHandler } from '../lambda/handlers/heartbeat';
 import { createIngestHandler } from '../lambda/handlers/ingest';
+import { createMonitorHandler } from '../lambda/handlers/monitor';
+import { DynamoDbRateLimiter } from '../lambda/adapters/dynamodb-rate-limiter';
 import { createNotifyHandler } from '../lambda/handlers/notify';
 import { createOperateHandler } from '../lambda/handlers/operate';
 import { createPagesHandler } from '../lambda/handlers/pages';
@@ -26,13 +28,19 @@ import { StreamPoller } from './stream-poller';
 /**
  * The embedded runtime behind `npm start` and `tocsin local`: the emulators, Tocsin's resources
  * on them, and the deployed handlers wired the way AWS wires them — Function URLs (ingest,
- * operate, heartbeat, status), the table stream to notify (the event source mapping's batching,
+ * monitor, operate, heartbeat, status), the table stream to notify (the event source mapping's batching,
  * retries, bisection and on-failure queue), and the schedules (sweep, redrive). Never deployed.
  */
 
 /** The endpoint line of the local serve contract (shared/DESIGN.md, "Local serve mode"). */
 export interface LocalEndpoints {
   readonly ingestUrl: string;
+  /**
+   * The monitor URL: `POST /` (monitor event), `/alertmanager` (Alertmanager webhook, version 4),
+   * `/pagerduty/v2/enqueue` (PagerDuty Events API v2), each with `Authorization: Bearer <token>`
+   * for a token whose SHA-256 is in `monitors[]` of the configuration (shared/DESIGN.md, "Monitors").
+   */
+  readonly monitorUrl: string;
   readonly heartbeatUrl: string;
   readonly operateUrl: string;
   readonly statusUrl: string;
@@ -54,7 +62,7 @@ export interface LocalEndpoints {
 }
 
 export interface LocalRuntimeOptions {
-  /** DynamoDB Local on this port, SNS/SQS on the next, then ingest, operate, heartbeat and status. @default free ports */
+  /** DynamoDB Local on this port, SNS/SQS on the next, then ingest, operate, heartbeat, status, alarm events and monitor. @default free ports */
   readonly portBase?: number;
   /** Keep DynamoDB data in this folder across restarts. @default in memory */
   readonly dataDir?: string;
@@ -177,6 +185,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: error instanceof Error ? error.message : String(error) }) };
       }
     }, 6);
+    const monitor = await serve(createMonitorHandler({ store, limiter: new DynamoDbRateLimiter(resources.tableName), context }) as FunctionUrlHandler, 7);
 
     const publisher = new SnsNoticePublisher(resources.noticeTopicArn);
     const poller = new StreamPoller({
@@ -224,6 +233,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     return {
       endpoints: {
         ingestUrl: ingest.url,
+        monitorUrl: monitor.url,
         heartbeatUrl: heartbeat.url,
         operateUrl: operate.url,
         statusUrl: status.url,

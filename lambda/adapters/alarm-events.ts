@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { ValidationError, type FieldProblem } from '../core/errors';
-import { describe, id, ID_MAX_LENGTH, ID_PATTERN, instant, oneLine, parseWith, text, truncate } from '../core/validation';
+import { describe, id, ID_MAX_LENGTH, ID_PATTERN, instant, oneLine, parseWith, storableObject, text, truncate } from '../core/validation';
+import { ingestDedupKey } from '../core/dedup-keys';
+import { parseJsonSafely } from './safe-json';
 import { parseJsonRequest } from './http';
 import { SEVERITIES, type AlarmSignal, type Severity } from '../core/signal';
 
@@ -69,12 +71,11 @@ function jsonString<S extends z.ZodType>(schema: S) {
   return z
     .string()
     .transform((raw, ctx): unknown => {
-      try {
-        return JSON.parse(raw) as unknown;
-      } catch (cause) {
-        ctx.addIssue({ code: 'custom', message: `not valid JSON (${(cause as Error).message}); got ${describe(raw)}` });
-        return z.NEVER;
-      }
+      const parsed = parseJsonSafely(raw);
+      if (parsed.ok) return parsed.value;
+      const where = parsed.field ? `${parsed.field}: ` : '';
+      ctx.addIssue({ code: 'custom', message: parsed.kind === 'syntax' ? `not valid JSON (${parsed.problem}); got ${describe(raw)}` : `${where}${parsed.problem}` });
+      return z.NEVER;
     })
     .pipe(schema);
 }
@@ -91,7 +92,8 @@ const monitorEventShape = {
   market: id.optional(),
   summary: text(MAX.monitorSummary),
   occurredAt: instant,
-  details: z.record(z.string(), z.unknown()).optional(),
+  /** Kept on the timeline: checked for what DynamoDB can store; integers beyond ±(2^53 − 1) become strings of their digits. */
+  details: storableObject().optional(),
 };
 
 /**
@@ -467,7 +469,8 @@ export type HttpIngestResult =
 /**
  * Turns a Function URL request into a signal or into the 4xx the caller should get: 405 for a
  * method other than POST, 415 for a body that is not `application/json` (UTF-8), 413 for a body
- * over `maxBytes`, 400 for a body that is not JSON or not a valid monitor event.
+ * over `maxBytes`, 400 for a body that is not JSON or not a valid monitor event. The signal's
+ * dedup key is the event's, in the IAM URL's namespace (`ingest:<dedupKey>`).
  *
  * @example
  * const result = parseHttpRequest(event);
@@ -477,7 +480,9 @@ export function parseHttpRequest(event: unknown, maxBytes: number = MONITOR_EVEN
   const body = parseJsonRequest(event, maxBytes, 'monitor event');
   if (!body.ok) return body;
   try {
-    return { ok: true, signal: parseMonitorEvent(body.value) };
+    const signal = parseMonitorEvent(body.value);
+    // Namespaced: a caller of this URL can address its own alarms only (see core/dedup-keys.ts).
+    return { ok: true, signal: { ...signal, dedupKey: ingestDedupKey(signal.dedupKey) } };
   } catch (error) {
     if (error instanceof ValidationError) return { ok: false, statusCode: 400, error: error.message };
     throw error;

@@ -25,7 +25,7 @@ import {
 } from '../core/model';
 import type { LeaseState, NodeState } from '../core/lease';
 import type { OutboxStore } from '../core/outbox';
-import type { IncidentRecord, IncidentStore, LeaseGroupView, StoredNotice } from '../core/ports';
+import type { AlarmLookup, IncidentRecord, IncidentStore, LeaseGroupView, StoredNotice } from '../core/ports';
 
 /**
  * Tocsin's state in one DynamoDB table (keys in `table-schema.ts`). The layout is known here
@@ -105,7 +105,7 @@ export function documentClient(client: DynamoDBClient = new DynamoDBClient({})):
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
+export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, OutboxStore {
   private readonly tableName: string;
   private readonly client: DynamoDBDocumentClient;
   private readonly onWrite: DynamoDbIncidentStoreOptions['onWrite'];
@@ -259,6 +259,16 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore {
   public async readIncident(incidentId: string): Promise<Incident | undefined> {
     const item = await this.get(incidentKey(incidentId));
     return item ? fromItem<Incident>(item) : undefined;
+  }
+
+  public async readAlarm(dedupKey: string): Promise<AlarmState | undefined> {
+    const item = await this.get(alarmKey(dedupKey));
+    return item ? fromItem<AlarmState>(item) : undefined;
+  }
+
+  public async readIncidentAlarm(incidentId: string, dedupKey: string): Promise<IncidentAlarm | undefined> {
+    const item = await this.get({ pk: incidentPk(incidentId), sk: `${INCIDENT_ALARM}${dedupKey}` });
+    return item ? fromItem<IncidentAlarm>(item) : undefined;
   }
 
   public async readMarket(marketId: string): Promise<MarketState> {

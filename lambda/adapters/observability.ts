@@ -34,6 +34,8 @@ export const METRIC = {
   pageFailures: 'PageFailures',
   escalations: 'Escalations',
   escalationFailures: 'EscalationFailures',
+  monitorRequestsUnauthorized: 'MonitorRequestsUnauthorized',
+  monitorRequestsThrottled: 'MonitorRequestsThrottled',
 } as const;
 
 let pending = false;

@@ -8,6 +8,7 @@ describe('parseConfig', () => {
       markets: [{ id: 'equities', segments: [] }],
       components: [],
       groups: [],
+      monitors: [],
       policy: { autoResolve: true, autoResolveQuietSeconds: 60, groupBy: 'dedupKey', haltOnCritical: false, ackTimeoutSeconds: 300, announceSeverity: 'critical', resumeLeadMinutes: 15 },
     });
   });

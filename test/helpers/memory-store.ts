@@ -16,7 +16,7 @@ import {
   type TimelineEntry,
   type Transition,
 } from '../../lambda/core/model';
-import type { IncidentRecord, IncidentStore, StoredNotice, LeaseGroupView } from '../../lambda/core/ports';
+import type { AlarmLookup, IncidentRecord, IncidentStore, StoredNotice, LeaseGroupView } from '../../lambda/core/ports';
 
 /**
  * The `IncidentStore` port in memory, for domain tests that drive the real use cases.
@@ -41,7 +41,7 @@ import type { IncidentRecord, IncidentStore, StoredNotice, LeaseGroupView } from
  * await ingestSignal(store, signal, { context: clock.context(config) });
  * store.incidentAlarms('inc-1'); // [{ dedupKey, status, … }]
  */
-export class MemoryIncidentStore implements IncidentStore {
+export class MemoryIncidentStore implements IncidentStore, AlarmLookup {
   private readonly groups = new Map<string, GroupState>();
   private readonly alarms = new Map<string, AlarmState>();
   private readonly incidents = new Map<string, Incident>();
@@ -90,6 +90,14 @@ export class MemoryIncidentStore implements IncidentStore {
   public async readIncident(incidentId: string): Promise<Incident | undefined> {
     await this.checkpoint('readIncident', [incidentId]);
     return copyOf(this.incidents.get(incidentId));
+  }
+
+  public async readAlarm(dedupKey: string): Promise<AlarmState | undefined> {
+    return copyOf(this.alarms.get(dedupKey));
+  }
+
+  public async readIncidentAlarm(incidentId: string, dedupKey: string): Promise<IncidentAlarm | undefined> {
+    return copyOf(this.listed.get(incidentId)?.get(dedupKey));
   }
 
   public async readMarket(marketId: string): Promise<MarketState> {
