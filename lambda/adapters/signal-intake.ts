@@ -1,6 +1,7 @@
 import type { DecisionContext } from '../core/context';
 import type { IncidentStore } from '../core/ports';
 import type { AlarmSignal } from '../core/signal';
+import type { Outcome, UseCaseOptions } from '../core/use-cases/decide-and-commit';
 import { ingestSignal } from '../core/use-cases/ingest-signal';
 import { count, logger, METRIC } from './observability';
 
@@ -14,9 +15,12 @@ export interface IntakeResult {
   readonly action: string;
 }
 
-export async function takeSignal(store: IncidentStore, context: () => DecisionContext, signal: AlarmSignal): Promise<IntakeResult> {
+/** How the signal is ingested: `ingestSignal`, or a variant of it (receipt order for PagerDuty events). */
+export type Ingest<S extends IncidentStore> = (store: S, signal: AlarmSignal, options: UseCaseOptions) => Promise<Outcome>;
+
+export async function takeSignal<S extends IncidentStore>(store: S, context: () => DecisionContext, signal: AlarmSignal, ingest: Ingest<S> = ingestSignal): Promise<IntakeResult> {
   count(METRIC.alarmsReceived);
-  const outcome = await ingestSignal(store, signal, { context });
+  const outcome = await ingest(store, signal, { context });
   if (outcome.action === 'duplicate') count(METRIC.duplicateAlarms);
   if (outcome.action === 'opened') count(METRIC.incidentsOpened);
   if (outcome.transition.notices.length) count(METRIC.noticesWritten, outcome.transition.notices.length);

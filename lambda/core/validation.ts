@@ -103,6 +103,9 @@ export const issueMessage: z.core.$ZodErrorMap = (issue) => {
       if (issue.origin === 'array') return `must have at most ${issue.maximum} items, got ${got}`;
       return undefined;
     }
+    case 'invalid_key':
+      // A record's key broke its rule: say which rule (the nested issues), not just "Invalid key".
+      return `key ${describe(issue.input)} refused: ${issue.issues.map((inner) => inner.message).join('; ')}`;
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     default:

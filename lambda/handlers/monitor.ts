@@ -15,7 +15,7 @@ import { callerDedupKey, monitorDedupKey } from '../core/dedup-keys';
 import { ContentionError, ValidationError } from '../core/errors';
 import type { AlarmLookup, IncidentStore, RateLimiter } from '../core/ports';
 import type { AlarmSignal } from '../core/signal';
-import { acknowledgeAlarm, admitMonitorRequest, resolveAlarm } from '../core/use-cases/monitor-requests';
+import { acknowledgeAlarm, admitMonitorRequest, ingestInReceiptOrder, resolveAlarm } from '../core/use-cases/monitor-requests';
 
 /**
  * `monitor` (Function URL, auth NONE in AWS, bearer tokens checked here): alarms from monitors in
@@ -88,7 +88,7 @@ export function createMonitorHandler(deps: MonitorDependencies) {
     const options = { context: deps.context };
     let outcome: { action: string; incidentId?: string };
     if (request.action === 'trigger') {
-      outcome = await takeSignal(deps.store, deps.context, request.signal);
+      outcome = await takeSignal(deps.store, deps.context, request.signal, ingestInReceiptOrder);
     } else {
       count(METRIC.alarmsReceived);
       outcome =

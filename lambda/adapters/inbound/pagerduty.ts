@@ -70,7 +70,7 @@ export const pagerDutyEventSchema = z
   })
   .superRefine((event, ctx) => {
     if (event.event_action === 'trigger' && event.payload === undefined) ctx.addIssue({ code: 'custom', path: ['payload'], message: 'missing; a trigger event needs a payload' });
-    if (event.event_action !== 'trigger' && event.dedup_key === undefined) ctx.addIssue({ code: 'custom', path: ['dedup_key'], message: `missing; an ${event.event_action} event needs the dedup_key of its trigger` });
+    if (event.event_action !== 'trigger' && event.dedup_key === undefined) ctx.addIssue({ code: 'custom', path: ['dedup_key'], message: `missing; ${event.event_action === 'acknowledge' ? 'an' : 'a'} ${event.event_action} event needs the dedup_key of its trigger` });
     const market = marketOf(event.payload?.custom_details);
     if (market !== undefined && !(typeof market === 'string' && market.length <= ID_MAX_LENGTH && ID_PATTERN.test(market))) {
       ctx.addIssue({ code: 'custom', path: ['payload', 'custom_details', 'market'], message: `must be lower-case letters, digits and dashes (e.g. "equities"), got ${describe(market)}` });

@@ -3,7 +3,7 @@ import { ConflictError } from '../errors';
 import { rateWindow } from '../monitor-rate';
 import type { AlarmLookup, IncidentStore, RateLimiter } from '../ports';
 import type { AlarmSignal } from '../signal';
-import type { UseCaseOptions } from './decide-and-commit';
+import type { Outcome, UseCaseOptions } from './decide-and-commit';
 import { runIncidentCommand } from './incident-commands';
 import { ingestSignal } from './ingest-signal';
 
@@ -64,14 +64,26 @@ export async function resolveAlarm(
   const signal: AlarmSignal = {
     dedupKey,
     status: 'resolved',
+    // Receipt order (see ingestInReceiptOrder): after the trigger it resolves, whatever the clocks say.
     severity: listed.severity,
     component: listed.component,
     ...(incident?.market === undefined ? {} : { market: incident.market }),
     summary: listed.summary,
-    occurredAt: from.occurredAt,
+    occurredAt: Math.max(from.occurredAt, alarm.at + 1),
     source: from.source,
     ...(from.monitorId === undefined ? {} : { monitorId: from.monitorId }),
   };
   const outcome = await ingestSignal(store, signal, options);
   return { action: outcome.action, ...(outcome.incidentId ? { incidentId: outcome.incidentId } : {}) };
+}
+
+/**
+ * Ingests a signal from a source that orders its events by receipt, as PagerDuty does, and carries
+ * no time of its own that Tocsin could trust: the signal counts as newer than whatever the alarm
+ * holds, so a trigger after a resolve received a millisecond earlier on another function
+ * instance (whose clock may run a little behind) is not taken for an old replay.
+ */
+export async function ingestInReceiptOrder(store: IncidentStore & AlarmLookup, signal: AlarmSignal, options: UseCaseOptions): Promise<Outcome> {
+  const alarm = await store.readAlarm(signal.dedupKey);
+  return ingestSignal(store, alarm === undefined ? signal : { ...signal, occurredAt: Math.max(signal.occurredAt, alarm.at + 1) }, options);
 }
