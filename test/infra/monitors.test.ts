@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
@@ -131,8 +132,16 @@ describe('Monitors', () => {
   });
 
   describe('props', () => {
+    // An App makes its output folder when it is built: give it one, and remove it.
+    const outdirs: string[] = [];
+    afterEach(() => {
+      for (const outdir of outdirs.splice(0)) rmSync(outdir, { recursive: true, force: true });
+    });
+
     function standalone(reservedConcurrentExecutions?: number) {
-      const scope = new Stack(new App(), 'Standalone');
+      const outdir = mkdtempSync(join(tmpdir(), 'tocsin-monitors-props-'));
+      outdirs.push(outdir);
+      const scope = new Stack(new App({ outdir }), 'Standalone');
       const store = new Store(scope, 'Store');
       return () =>
         new Monitors(scope, 'Monitors', {
