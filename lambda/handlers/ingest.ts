@@ -1,4 +1,8 @@
-import { classifyIngestEvent, isIgnoredAlarm, parseHttpRequest, signalFromCloudWatchEvent, signalsFromSnsEvent, type IgnoredAlarm } from '../adapters/alarm-events';
+import { isIgnoredAlarm, type IgnoredAlarm } from '../adapters/inbound/cloudwatch-alarm';
+import { signalFromCloudWatchEvent } from '../adapters/inbound/eventbridge';
+import { parseHttpRequest } from '../adapters/inbound/function-url';
+import { classifyIngestEvent } from '../adapters/inbound/ingest-event';
+import { signalsFromSnsEvent } from '../adapters/inbound/sns';
 import { count, flushMetrics, logger, METRIC } from '../adapters/observability';
 import { takeSignal } from '../adapters/signal-intake';
 import { errorResponse, json, rejection, type HttpResponse } from '../adapters/http';

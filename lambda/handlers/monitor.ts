@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MONITOR_EVENT_MAX_BYTES, parseMonitorEvent } from '../adapters/alarm-events';
+import { MONITOR_EVENT_MAX_BYTES, parseMonitorEvent } from '../adapters/inbound/monitor-event';
 import { DynamoDbRateLimiter } from '../adapters/dynamodb-rate-limiter';
 import { ENV } from '../adapters/environment';
 import { errorResponse, functionUrlRequest, json, parseJsonRequest, rejection, type HttpResponse, type JsonRequestResult } from '../adapters/http';
