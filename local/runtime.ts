@@ -185,7 +185,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: error instanceof Error ? error.message : String(error) }) };
       }
     }, 6);
-    const monitor = await serve(createMonitorHandler({ store, limiter: new DynamoDbRateLimiter(resources.tableName), context }) as FunctionUrlHandler, 7);
+    // Offset 8: 7 belongs to the public status site.
+    const monitor = await serve(createMonitorHandler({ store, limiter: new DynamoDbRateLimiter(resources.tableName), context }) as FunctionUrlHandler, 8);
 
     const publisher = new SnsNoticePublisher(resources.noticeTopicArn);
     const poller = new StreamPoller({
