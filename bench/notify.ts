@@ -117,6 +117,7 @@ export async function benchFanout(subscriberCounts = [1, 10, 100], noticesPerRun
         type: 'update' as const,
         incidentId: 'inc-fanout',
         sequence: i + 1,
+        typeSequence: i + 1,
         market: 'equities',
         segments: [],
         severity: 'info' as const,

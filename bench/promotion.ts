@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDbIncidentStore } from '../lambda/adapters/dynamodb-store';
@@ -13,9 +13,13 @@ import { startLocalRuntime } from '../local/runtime';
  */
 export async function benchPromotion(runs = 20): Promise<Record<string, unknown>> {
   const groups = Array.from({ length: runs }, (_, i) => `g${String(i + 1).padStart(2, '0')}`);
-  const file = join(mkdtempSync(join(tmpdir(), 'tocsin-bench-')), 'config.json');
+  const folder = mkdtempSync(join(tmpdir(), 'tocsin-bench-'));
+  const file = join(folder, 'config.json');
   writeFileSync(file, JSON.stringify({ groups: groups.map((id) => ({ id, nodes: ['primary', 'standby'] })) }));
-  const runtime = await startLocalRuntime({ prefix: `bench-${Date.now()}`, configFile: file });
+  const runtime = await startLocalRuntime({ prefix: `bench-${Date.now()}`, configFile: file }).catch((error: unknown) => {
+    rmSync(folder, { recursive: true, force: true });
+    throw error;
+  });
   try {
     const beat = async (group: string, nodeId: string, epoch?: number) => {
       const response = await fetch(runtime.endpoints.heartbeatUrl, {
@@ -65,5 +69,6 @@ export async function benchPromotion(runs = 20): Promise<Record<string, unknown>
     };
   } finally {
     await runtime.stop();
+    rmSync(folder, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,7 @@
 import { benchBundles } from './bundles';
 import { benchIngest } from './ingest';
 import { benchFanout, benchNotify } from './notify';
+import { benchPaging } from './paging';
 import { benchPromotion } from './promotion';
 
 /**
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   await phase('ingest', 'ingest (a few minutes)', benchIngest);
   await phase('notify', 'notify', benchNotify);
   await phase('fanout', 'fan-out', benchFanout, want('notify') || want('fanout'));
+  await phase('paging', 'paging and escalation (about 20 s)', () => benchPaging());
   await phase('promotion', 'promotion (about a minute)', benchPromotion);
   await phase('bundles', 'bundles', async () => benchBundles());
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

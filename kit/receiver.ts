@@ -1,10 +1,12 @@
-import type { Notice } from '../lambda/core/model';
+import type { Notice, NoticeType } from '../lambda/core/model';
 import { readNoticeMessage } from './envelope';
 import { NoticeDeliveryError, TocsinError, type ValidationError } from './errors';
 
 /** A gap opened: `expected` is the sequence number the incident waits for, `got` the lowest one held. */
 export interface GapEvent {
   readonly incidentId: string;
+  /** With `types`: the notice type whose `typeSequence` has the gap (the numbers are `typeSequence`s). */
+  readonly type?: NoticeType;
   readonly expected: number;
   readonly got: number;
 }
@@ -12,6 +14,8 @@ export interface GapEvent {
 /** The gap wait ran out: these sequence numbers were never received and the receiver moves past them. */
 export interface MissingEvent {
   readonly incidentId: string;
+  /** With `types`: the notice type the missing `typeSequence` numbers are of. */
+  readonly type?: NoticeType;
   readonly missing: readonly number[];
 }
 
@@ -32,6 +36,15 @@ export interface NoticeReceiverOptions {
   readonly rememberIncidents?: number;
   /** At most this many notices held across incidents; past it, the oldest gap is released early. @default 1_000 */
   readonly maxHeldNotices?: number;
+  /**
+   * The notice types this subscription takes, when its filter policy takes only some (e.g.
+   * `['halt', 'resume-scheduled', 'resume']`). Gaps are then found per incident and type by
+   * `typeSequence`, so the notices the filter withholds are no gap, and a lost halt still is.
+   * Notices are delivered as they come unless one of their own type is missing before them; one
+   * older (by `sequence`) than a notice already delivered for its incident is `stale`, so an old
+   * halt never lands after the resume. @default every type: gaps by `sequence`
+   */
+  readonly types?: readonly NoticeType[];
   /** The clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
   /**
@@ -73,7 +86,10 @@ interface Held {
 }
 
 interface IncidentTrack {
-  /** The sequence number to deliver next. */
+  readonly incidentId: string;
+  /** With `types`: the type this track numbers by `typeSequence`. */
+  readonly type?: NoticeType;
+  /** The number (`sequence`, or `typeSequence` with `types`) to deliver next. */
   next: number;
   readonly held: Map<number, Held>;
   /** The `expected` of the last gap reported, so one gap is reported once. */
@@ -126,6 +142,9 @@ export class NoticeReceiver {
   private readonly now: () => number;
   private readonly onGap: (gap: GapEvent) => void;
   private readonly onMissing: (event: MissingEvent) => void;
+  private readonly types: ReadonlySet<NoticeType> | undefined;
+  /** With `types`: the highest `sequence` delivered per incident (the stale check across types). */
+  private readonly lastSequence = new Map<string, number>();
   /** Delivered (or stale) notice ids, least recently seen first. */
   private readonly seen = new Set<string>();
   /** Per incident ordering state, least recently active first. */
@@ -143,6 +162,20 @@ export class NoticeReceiver {
     this.now = options.now ?? Date.now;
     this.onGap = options.onGap ?? (() => undefined);
     this.onMissing = options.onMissing ?? (() => undefined);
+    if (options.types !== undefined) {
+      if (options.types.length === 0) throw new TocsinError('types must name at least one notice type, or be left out for every type');
+      this.types = new Set(options.types);
+    }
+  }
+
+  /** Which track a notice is ordered on: its incident, or its incident and type with `types`. */
+  private keyOf(notice: Notice): string {
+    return this.types ? `${notice.incidentId}\u0000${notice.type}` : notice.incidentId;
+  }
+
+  /** Its place on that track: `sequence`, or `typeSequence` with `types` (a notice sent before it existed has none: it waits for nothing). */
+  private numberOf(notice: Notice): number {
+    return this.types ? (notice.typeSequence ?? this.track(this.keyOf(notice), notice).next) : notice.sequence;
   }
 
   /**
@@ -199,25 +232,26 @@ export class NoticeReceiver {
       this.remember(notice.noticeId);
       return { outcome: 'duplicate', ready: [] };
     }
-    const track = this.track(notice.incidentId);
-    if (notice.sequence < track.next) {
+    const track = this.track(this.keyOf(notice), notice);
+    const number = this.numberOf(notice);
+    if (number < track.next || (this.types && notice.sequence < (this.lastSequence.get(notice.incidentId) ?? 0))) {
       this.remember(notice.noticeId);
       return { outcome: 'stale', ready: [] };
     }
-    const existing = track.held.get(notice.sequence);
+    const existing = track.held.get(number);
     // Same incident and number, another id: the contract gives each number one notice; keep the first.
     if (existing && existing.notice.noticeId !== notice.noticeId) return { outcome: 'duplicate', ready: [] };
-    if (notice.sequence === track.next) {
-      if (existing) this.unhold(track, notice.sequence);
-      track.next = notice.sequence + 1;
+    if (number === track.next) {
+      if (existing) this.unhold(track, number);
+      track.next = number + 1;
       const ready = [notice, ...this.drain(track)];
-      this.reportGap(notice.incidentId, track);
+      this.reportGap(track);
       return { outcome: 'delivered', ready };
     }
     if (!existing) {
-      track.held.set(notice.sequence, { notice, heldAt: this.now() });
+      track.held.set(number, { notice, heldAt: this.now() });
       this.heldCount += 1;
-      this.reportGap(notice.incidentId, track);
+      this.reportGap(track);
     }
     return { outcome: 'held', ready: [] };
   }
@@ -226,33 +260,33 @@ export class NoticeReceiver {
   private collectDue(): Notice[] {
     const now = this.now();
     const ready: Notice[] = [];
-    for (const [incidentId, track] of this.incidents) {
+    for (const track of this.incidents.values()) {
       let released = false;
       for (let lowest = lowestHeld(track); lowest && lowest.heldAt + this.gapWaitMs <= now; lowest = lowestHeld(track)) {
-        ready.push(...this.skipTo(incidentId, track, lowest.notice.sequence));
+        ready.push(...this.skipTo(track, lowest.number));
         released = true;
       }
       if (released) {
         track.reportedExpected = undefined;
-        this.reportGap(incidentId, track);
+        this.reportGap(track);
       }
     }
     while (this.heldCount > this.maxHeldNotices) {
       const oldest = this.oldestGap();
       if (!oldest) break;
-      ready.push(...this.skipTo(oldest.incidentId, oldest.track, oldest.sequence));
+      ready.push(...this.skipTo(oldest.track, oldest.number));
       oldest.track.reportedExpected = undefined;
-      this.reportGap(oldest.incidentId, oldest.track);
+      this.reportGap(oldest.track);
     }
     return ready;
   }
 
-  /** Gives up on the numbers before `sequence`, reports them, and takes the run that starts there. */
-  private skipTo(incidentId: string, track: IncidentTrack, sequence: number): Notice[] {
+  /** Gives up on the numbers before `number`, reports them, and takes the run that starts there. */
+  private skipTo(track: IncidentTrack, number: number): Notice[] {
     const missing: number[] = [];
-    for (let n = track.next; n < sequence; n += 1) missing.push(n);
-    if (missing.length > 0) this.events.push(() => this.onMissing({ incidentId, missing }));
-    track.next = sequence;
+    for (let n = track.next; n < number; n += 1) missing.push(n);
+    if (missing.length > 0) this.events.push(() => this.onMissing({ incidentId: track.incidentId, ...(track.type ? { type: track.type } : {}), missing }));
+    track.next = number;
     return this.drain(track);
   }
 
@@ -267,7 +301,7 @@ export class NoticeReceiver {
     return out;
   }
 
-  private reportGap(incidentId: string, track: IncidentTrack): void {
+  private reportGap(track: IncidentTrack): void {
     const lowest = lowestHeld(track);
     if (!lowest) {
       track.reportedExpected = undefined;
@@ -275,28 +309,28 @@ export class NoticeReceiver {
     }
     if (track.reportedExpected === track.next) return;
     track.reportedExpected = track.next;
-    const gap = { incidentId, expected: track.next, got: lowest.notice.sequence };
+    const gap = { incidentId: track.incidentId, ...(track.type ? { type: track.type } : {}), expected: track.next, got: lowest.number };
     this.events.push(() => this.onGap(gap));
   }
 
-  private oldestGap(): { incidentId: string; track: IncidentTrack; sequence: number } | undefined {
-    let oldest: { incidentId: string; track: IncidentTrack; sequence: number; heldAt: number } | undefined;
-    for (const [incidentId, track] of this.incidents) {
+  private oldestGap(): { track: IncidentTrack; number: number } | undefined {
+    let oldest: { track: IncidentTrack; number: number; heldAt: number } | undefined;
+    for (const track of this.incidents.values()) {
       const lowest = lowestHeld(track);
-      if (lowest && (!oldest || lowest.heldAt < oldest.heldAt)) oldest = { incidentId, track, sequence: lowest.notice.sequence, heldAt: lowest.heldAt };
+      if (lowest && (!oldest || lowest.heldAt < oldest.heldAt)) oldest = { track, number: lowest.number, heldAt: lowest.heldAt };
     }
     return oldest;
   }
 
-  private track(incidentId: string): IncidentTrack {
-    let track = this.incidents.get(incidentId);
-    if (track) this.incidents.delete(incidentId);
-    else track = { next: 1, held: new Map() };
-    this.incidents.set(incidentId, track);
+  private track(key: string, notice: Notice): IncidentTrack {
+    let track = this.incidents.get(key);
+    if (track) this.incidents.delete(key);
+    else track = { incidentId: notice.incidentId, ...(this.types ? { type: notice.type } : {}), next: 1, held: new Map() };
+    this.incidents.set(key, track);
     if (this.incidents.size > this.rememberIncidents) {
       // Forget the least recently active incident that holds nothing (holding ones are bounded by maxHeldNotices).
       for (const [id, candidate] of this.incidents) {
-        if (candidate.held.size === 0 && id !== incidentId) {
+        if (candidate.held.size === 0 && id !== key) {
           this.incidents.delete(id);
           break;
         }
@@ -339,6 +373,11 @@ export class NoticeReceiver {
     const delivered: Notice[] = [];
     for (let i = 0; i < ready.length; i += 1) {
       const notice = ready[i]!;
+      if (this.types && notice.sequence < (this.lastSequence.get(notice.incidentId) ?? 0)) {
+        // Released from a gap after a later notice of another type went out: stale, dropped.
+        this.remember(notice.noticeId);
+        continue;
+      }
       try {
         await deliver(notice);
       } catch (error) {
@@ -346,6 +385,7 @@ export class NoticeReceiver {
         throw new NoticeDeliveryError(notice, delivered, { cause: error });
       }
       this.remember(notice.noticeId);
+      if (this.types) this.lastSequence.set(notice.incidentId, Math.max(notice.sequence, this.lastSequence.get(notice.incidentId) ?? 0));
       delivered.push(notice);
     }
     return delivered;
@@ -355,12 +395,13 @@ export class NoticeReceiver {
   private putBack(notices: readonly Notice[]): void {
     const now = this.now();
     for (const notice of notices) {
-      const track = this.track(notice.incidentId);
-      if (!track.held.has(notice.sequence)) {
-        track.held.set(notice.sequence, { notice, heldAt: now });
+      const track = this.track(this.keyOf(notice), notice);
+      const number = this.numberOf(notice);
+      if (!track.held.has(number)) {
+        track.held.set(number, { notice, heldAt: now });
         this.heldCount += 1;
       }
-      track.next = Math.min(track.next, notice.sequence);
+      track.next = Math.min(track.next, number);
       track.reportedExpected = track.next;
     }
   }
@@ -372,9 +413,9 @@ export class NoticeReceiver {
   }
 }
 
-function lowestHeld(track: IncidentTrack): Held | undefined {
-  let lowest: Held | undefined;
-  for (const held of track.held.values()) if (!lowest || held.notice.sequence < lowest.notice.sequence) lowest = held;
+function lowestHeld(track: IncidentTrack): (Held & { number: number }) | undefined {
+  let lowest: (Held & { number: number }) | undefined;
+  for (const [number, held] of track.held) if (!lowest || number < lowest.number) lowest = { ...held, number };
   return lowest;
 }
 

@@ -8,6 +8,7 @@ import { Notices } from './notices';
 import { Operations } from './operations';
 import { OpsAlerts } from './ops-alerts';
 import { Paging } from './paging';
+import { PublicStatus } from './public-status';
 import { StatusPage } from './status-page';
 import { Store } from './store';
 
@@ -26,7 +27,8 @@ export interface TocsinStackProps extends StackProps {
  * The whole Tocsin backend in one stack: the incident store, the participant notices topic and
  * the function publishing the store's outbox to it, the operator pages topic with the escalation
  * queue and functions, the operations alerts topic, alarm ingestion, the monitor URL,
- * operator commands, standby promotion for the configured failover groups, and the status page.
+ * operator commands, standby promotion for the configured failover groups, the operators' status
+ * page and the participants' public status site.
  *
  * @throws ConfigError at synth time when `config` is invalid, naming the field, e.g.
  *   `invalid configuration: groups[0].leaseDurationSeconds: must be more than 3 × heartbeatSeconds (6), got 5`
@@ -52,6 +54,8 @@ export class TocsinStack extends Stack {
   public readonly failover: Failover;
   /** Market status and incident timelines: the `status` Function URL (HTML and JSON). */
   public readonly statusPage: StatusPage;
+  /** The participants' public status site (CloudFront over a private bucket). */
+  public readonly publicStatus: PublicStatus;
 
   public constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
     // Before super(): an invalid configuration must not leave a half-built stack in the app.
@@ -75,6 +79,7 @@ export class TocsinStack extends Stack {
     this.operations = new Operations(this, 'Operations', storeUsers);
     this.failover = new Failover(this, 'Failover', storeUsers);
     this.statusPage = new StatusPage(this, 'StatusPage', storeUsers);
+    this.publicStatus = new PublicStatus(this, 'PublicStatus', { ...storeUsers, noticeTopic: this.notices.topic });
 
     new CfnOutput(this, 'TableName', {
       description: 'DynamoDB table holding incidents, market state, leases, timeline and outbox',
@@ -115,6 +120,10 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, 'StatusUrl', {
       description: 'Function URL (AWS_IAM auth) serving market status and incident timelines: GET / and /incidents/<id>, HTML or JSON',
       value: this.statusPage.functionUrl.url,
+    });
+    new CfnOutput(this, 'PublicStatusUrl', {
+      description: "CloudFront URL of the participants' public status site: / (HTML), /status.json, /feed.atom",
+      value: this.publicStatus.url,
     });
   }
 }

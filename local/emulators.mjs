@@ -91,6 +91,8 @@ export function emulatorEnvironment(dynamodbEndpoint, snsEndpoint) {
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamodbEndpoint,
     AWS_ENDPOINT_URL_SNS: snsEndpoint,
     AWS_ENDPOINT_URL_SQS: snsEndpoint,
+    // fauxqs serves S3 on the same port (the public status site's bucket).
+    AWS_ENDPOINT_URL_S3: snsEndpoint,
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
     // Dummy credentials: the emulators accept any, and real ones must never be used locally.

@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /**
@@ -9,6 +9,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 export class QueuePoller {
   private readonly client = new SQSClient({ useQueueUrlAsEndpoint: false });
   private running = false;
+  private busy = false;
   private loop: Promise<void> | undefined;
 
   public constructor(
@@ -38,7 +39,10 @@ export class QueuePoller {
           new ReceiveMessageCommand({ QueueUrl: this.options.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
         );
         if (!Messages?.length) continue;
-        const result = await this.options.handler({ Records: Messages.map((m) => this.record(m)) });
+        this.busy = true;
+        const result = await this.options.handler({ Records: Messages.map((m) => this.record(m)) }).finally(() => {
+          this.busy = false;
+        });
         const failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
         const done = Messages.filter((m) => !failed.has(m.MessageId!));
         if (done.length) {
@@ -48,6 +52,20 @@ export class QueuePoller {
         if (this.running) this.options.log?.(`queue poller: ${error instanceof Error ? error.message : String(error)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
+    }
+  }
+
+  /** Waits until the queue holds nothing (visible or in flight) and the handler is idle. */
+  public async drain(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { Attributes } = await this.client.send(
+        new GetQueueAttributesCommand({ QueueUrl: this.options.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      );
+      const left = Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      if (left === 0 && !this.busy) return;
+      if (Date.now() > deadline) throw new Error(`queue ${this.options.queueUrl} still holds ${left} message(s) after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 

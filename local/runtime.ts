@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { SubscribeCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { S3SitePublisher, s3Client } from '../lambda/adapters/s3-site-publisher';
 import { ENV } from '../lambda/adapters/environment';
 import { SnsPagePublisher } from '../lambda/adapters/sns-page-publisher';
 import { SnsNoticePublisher } from '../lambda/adapters/sns-publisher';
@@ -16,11 +19,13 @@ import { createMonitorHandler } from '../lambda/handlers/monitor';
 import { DynamoDbRateLimiter } from '../lambda/adapters/dynamodb-rate-limiter';
 import { createNotifyHandler } from '../lambda/handlers/notify';
 import { createOperateHandler } from '../lambda/handlers/operate';
+import { createPublicSiteHandler } from '../lambda/handlers/public-site';
 import { createPagesHandler } from '../lambda/handlers/pages';
 import { createRedriveHandler } from '../lambda/handlers/redrive';
 import { createStatusHandler } from '../lambda/handlers/status';
 import { createSweepHandler } from '../lambda/handlers/sweep';
 import { startFunctionUrl, type FunctionUrlHandler, type FunctionUrlServer } from './function-url';
+import { publicSiteHandler } from './public-site-server';
 import { createLocalResources, type LocalResources } from './resources';
 import { QueuePoller } from './queue-poller';
 import { StreamPoller } from './stream-poller';
@@ -51,6 +56,8 @@ export interface LocalEndpoints {
    * through the EventBridge rule and the alarms topic.
    */
   readonly alarmEventsUrl: string;
+  /** The public status site (participants, no auth): `/` (HTML), `/status.json`, `/feed.atom`, `/incidents/<id>.html`. */
+  readonly publicStatusUrl: string;
   readonly dynamodbEndpoint: string;
   readonly snsEndpoint: string;
   readonly sqsEndpoint: string;
@@ -165,6 +172,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Escalation timers wait out their delay here; a failed one is visible again after 5 s.
     const { QueueUrl: escalationQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-escalation`, Attributes: { VisibilityTimeout: '5' } }));
     const { Attributes: escalationAttributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: escalationQueueUrl, AttributeNames: ['QueueArn'] }));
+    // The public status site: its bucket, and a queue on the notices topic standing in for the
+    // SNS → Lambda subscription (the emulator delivers to queues only).
+    const siteBucket = `${prefix}-site`.toLowerCase();
+    const s3 = s3Client();
+    closers.push(async () => s3.destroy());
+    await s3.send(new CreateBucketCommand({ Bucket: siteBucket })).catch((error: unknown) => {
+      if ((error as { name?: string }).name !== 'BucketAlreadyOwnedByYou' && (error as { name?: string }).name !== 'BucketAlreadyExists') throw error;
+    });
+    const { QueueUrl: siteQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-public-site`, Attributes: { VisibilityTimeout: '5' } }));
+    const { Attributes: siteQueueAttributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: siteQueueUrl, AttributeNames: ['QueueArn'] }));
+    const sns = new SNSClient({});
+    await sns.send(new SubscribeCommand({ TopicArn: resources.noticeTopicArn, Protocol: 'sqs', Endpoint: siteQueueAttributes!.QueueArn! }));
+    sns.destroy();
     sqs.destroy();
 
     const serve = async (handler: FunctionUrlHandler, offset: number): Promise<FunctionUrlServer> => {
@@ -185,6 +205,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: error instanceof Error ? error.message : String(error) }) };
       }
     }, 6);
+    const publicSite = await serve(publicSiteHandler(s3, siteBucket), 7);
     // Offset 8: 7 belongs to the public status site.
     const monitor = await serve(createMonitorHandler({ store, limiter: new DynamoDbRateLimiter(resources.tableName), context }) as FunctionUrlHandler, 8);
 
@@ -223,6 +244,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     escalations.start();
     closers.push(() => escalations.stop());
 
+    const siteHandler = createPublicSiteHandler({ store, site: new S3SitePublisher(siteBucket, s3), config, ...(options.clock ? { now: options.clock } : {}) });
+    // The first build, so the page answers before any notice (AWS: the schedule's first run).
+    await siteHandler({});
+    const sitePoller = new QueuePoller({ queueUrl: siteQueueUrl!, queueArn: siteQueueAttributes!.QueueArn!, handler: async (event) => void (await siteHandler(event)), log });
+    sitePoller.start();
+    closers.push(() => sitePoller.stop());
+
     // In AWS a promoter runs per scheduled minute; locally one promoter watches for as long as
     // the runtime runs, checking as often as the most demanding group asks.
     const promoter = new Promoter(store, { context });
@@ -239,6 +267,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         operateUrl: operate.url,
         statusUrl: status.url,
         alarmEventsUrl: alarmEvents.url,
+        publicStatusUrl: publicSite.url,
         dynamodbEndpoint: emulators.dynamodb.endpoint,
         snsEndpoint: emulators.sns.endpoint,
         sqsEndpoint: emulators.sns.endpoint,
@@ -254,6 +283,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       checkLeases: () => promoter.checkAll(),
       drainNotices: async (timeoutMs?: number) => {
         await Promise.all([poller.drain(timeoutMs), pagesPoller.drain(timeoutMs)]);
+        // Published notices reach the public site through its queue.
+        await sitePoller.drain(timeoutMs);
       },
       stop,
     };

@@ -24,8 +24,10 @@ import {
   type Transition,
 } from '../core/model';
 import type { LeaseState, NodeState } from '../core/lease';
+import { NO_SILENCES, type SilenceSet } from '../core/silences';
 import type { OutboxStore } from '../core/outbox';
-import type { AlarmLookup, IncidentRecord, IncidentStore, LeaseGroupView, StoredNotice } from '../core/ports';
+import type { AlarmLookup, IncidentRecord, IncidentStore, LeaseGroupView, PublicSiteStore, StoredNotice } from '../core/ports';
+import { EMPTY_SITE_INDEX, type SiteIndex } from '../core/public-status';
 
 /**
  * Tocsin's state in one DynamoDB table (keys in `table-schema.ts`). The layout is known here
@@ -46,6 +48,8 @@ import type { AlarmLookup, IncidentRecord, IncidentStore, LeaseGroupView, Stored
  * | `LEASE#<group>`    | `LEASE`                | the failover lease (holder, epoch, version)        | every holder heartbeat |
  * | `LEASE#<group>`    | `NODE#<id>`            | a node's readiness, from its heartbeats            | every standby heartbeat |
  * | `LEASE#<group>`    | `SEEN`                 | when a promoter first saw the group (startup grace) | once |
+ * | `SILENCES`         | `STATE`                | every silence not long over (≤ 100, one small item) | a silence command |
+ * | `SITE`             | `INDEX`                | the incidents the public status site lists (≤ 50)   | participant notices are published |
  *
  * Every state item carries `version`; a transition is one TransactWriteItems in which each state
  * Put is conditional on the version read, and each timeline entry and notice on not existing.
@@ -68,6 +72,8 @@ const nodeKey = (group: string, nodeId: string) => ({ pk: `LEASE#${group}`, sk: 
 const noticeKey = (notice: Notice) => ({ pk: incidentPk(notice.incidentId), sk: `NOTICE#${pad(notice.sequence)}` });
 const alarmKey = (dedupKey: string) => ({ pk: `ALARM#${dedupKey}`, sk: 'ALARM' });
 const countsKey = (incidentId: string) => ({ pk: incidentPk(incidentId), sk: 'COUNTS' });
+const silencesKey = { pk: 'SILENCES', sk: STATE };
+const siteIndexKey = { pk: 'SITE', sk: 'INDEX' };
 const INCIDENT_ALARM = 'ALARM#';
 const TIMELINE = 'TIMELINE#';
 const NOTICE = 'NOTICE#';
@@ -105,7 +111,7 @@ export function documentClient(client: DynamoDBClient = new DynamoDBClient({})):
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, OutboxStore {
+export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, OutboxStore, PublicSiteStore {
   private readonly tableName: string;
   private readonly client: DynamoDBDocumentClient;
   private readonly onWrite: DynamoDbIncidentStoreOptions['onWrite'];
@@ -127,12 +133,13 @@ export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, Outbox
    */
   public async readForSignal(key: string, dedupKey: string, marketId: string): Promise<SignalSnapshot> {
     const hinted = this.groupHints.get(key);
-    const wanted = [groupKey(key), alarmKey(dedupKey), marketKey(marketId), ...(hinted ? [incidentKey(hinted)] : [])];
+    const wanted = [groupKey(key), alarmKey(dedupKey), marketKey(marketId), silencesKey, ...(hinted ? [incidentKey(hinted)] : [])];
     const found = await this.batchGet(wanted);
     const item = (k: { pk: string; sk: string }) => found.get(`${k.pk}\u0000${k.sk}`);
     const groupItem = item(groupKey(key));
     const alarmItem = item(alarmKey(dedupKey));
     const marketItem = item(marketKey(marketId));
+    const silencesItem = item(silencesKey);
     const group = groupItem ? fromItem<GroupState>(groupItem) : undefined;
     const market = marketItem ? fromItem<MarketState>(marketItem) : initialMarket(marketId, 0);
     if (group?.incidentId) this.remember(key, group.incidentId);
@@ -150,6 +157,7 @@ export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, Outbox
       ...(alarmItem ? { alarm: fromItem<AlarmState>(alarmItem) } : {}),
       ...(incident ? { incident } : {}),
       ...(haltingIncident && haltingIncident.status !== 'resolved' ? { haltingIncident } : {}),
+      ...(silencesItem ? { silences: fromItem<SilenceSet>(silencesItem) } : {}),
     };
   }
 
@@ -172,6 +180,11 @@ export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, Outbox
       pending = (out.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
     }
     return found;
+  }
+
+  public async readSilences(): Promise<SilenceSet> {
+    const item = await this.get(silencesKey);
+    return item ? fromItem<SilenceSet>(item) : NO_SILENCES;
   }
 
   public async addCounts(incidentId: string, change: IncidentCounts): Promise<IncidentCounts> {
@@ -302,6 +315,23 @@ export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, Outbox
     };
   }
 
+  public async readNotices(incidentId: string): Promise<Notice[]> {
+    return (await this.queryPrefix(incidentId, NOTICE)).map((i) => i.notice as Notice);
+  }
+
+  public async readSiteIndex(): Promise<SiteIndex> {
+    const item = await this.get(siteIndexKey);
+    return item ? fromItem<SiteIndex>(item) : EMPTY_SITE_INDEX;
+  }
+
+  public async saveSiteIndex(index: SiteIndex): Promise<void> {
+    try {
+      await this.client.send(new PutCommand(this.versioned(siteIndexKey, 'site-index', index).Put));
+    } catch (error) {
+      throw asConcurrentUpdate(error) ?? error;
+    }
+  }
+
   /** The alarms an incident lists, by dedup key (status views, tests). */
   public async incidentAlarms(incidentId: string): Promise<IncidentAlarm[]> {
     return (await this.queryPrefix(incidentId, INCIDENT_ALARM)).map((i) => fromItem<IncidentAlarm>(i));
@@ -381,6 +411,7 @@ export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, Outbox
     if (transition.lease) writes.push(this.versioned(leaseKey(transition.lease.group), 'lease', transition.lease));
     if (transition.node) writes.push(this.versioned(nodeKey(transition.node.group, transition.node.nodeId), 'node', transition.node));
     if (transition.alarm) writes.push(this.versioned(alarmKey(transition.alarm.dedupKey), 'alarm', transition.alarm));
+    if (transition.silences) writes.push(this.versioned(silencesKey, 'silences', transition.silences));
     if (transition.incidentAlarm) {
       // Guarded by the alarm's versioned write in the same transaction: a replay never gets here.
       const a = transition.incidentAlarm;

@@ -13,6 +13,8 @@ export const ENV = {
   escalationQueueUrl: 'ESCALATION_QUEUE_URL',
   /** ARN of the SNS topic that carries alerts about Tocsin itself to its operators. */
   opsTopicArn: 'OPS_TOPIC_ARN',
+  /** Name of the (private) S3 bucket the public status site is written to. */
+  siteBucket: 'SITE_BUCKET',
   /** Optional Tocsin configuration, as JSON (see `lambda/core/config.ts`). */
   config: 'CONFIG',
 } as const;

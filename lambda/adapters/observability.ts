@@ -34,6 +34,7 @@ export const METRIC = {
   pageFailures: 'PageFailures',
   escalations: 'Escalations',
   escalationFailures: 'EscalationFailures',
+  sitePublished: 'PublicSitePublished',
   monitorRequestsUnauthorized: 'MonitorRequestsUnauthorized',
   monitorRequestsThrottled: 'MonitorRequestsThrottled',
 } as const;

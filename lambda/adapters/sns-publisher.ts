@@ -9,8 +9,14 @@ export function noticeAttributes(notice: Notice): NonNullable<PublishBatchReques
     market: { DataType: 'String', StringValue: notice.market },
     severity: { DataType: 'String', StringValue: notice.severity },
     incidentId: { DataType: 'String', StringValue: notice.incidentId },
+    // The segments concerned, or ["all"] for the whole market: a subscriber to one segment
+    // filters on {"segments": ["prime", "all"]} and gets that segment's notices and the market's.
+    segments: { DataType: 'String.Array', StringValue: JSON.stringify(notice.segments.length ? notice.segments : [ALL_SEGMENTS]) },
   };
 }
+
+/** The `segments` attribute of a notice about the whole market. */
+export const ALL_SEGMENTS = 'all';
 
 /**
  * Publishes notices to the notices topic with PublishBatch (up to 10 per call). SNS refuses a

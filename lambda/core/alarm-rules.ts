@@ -1,11 +1,12 @@
 import type { DecisionContext } from './context';
-import { announce, announcesAutomatically, isParticipantFacing, pageOpened, pagePaged } from './audiences';
+import { announce, announcesAutomatically, holdUnderSilence, isParticipantFacing, pageOpened, pagePaged, wake } from './audiences';
 import { IncidentDraft } from './draft';
 import { startResolveWait } from './incident-lifecycle';
 import { halt, marketOfSignal, policyHalts } from './market';
 import type { AlarmState, GroupState, Incident, IncidentAlarm, MarketState, NoticeType, Transition } from './model';
 import { noChange } from './model';
 import { SEVERITY_RANK, type AlarmSignal, type SignalStatus } from './signal';
+import { silenceEnd, silenceFor, type Silence, type SilenceSet } from './silences';
 
 /**
  * The alarm rules, as pure functions of (state read, alarm, context) → transition.
@@ -43,6 +44,8 @@ export interface SignalSnapshot {
   readonly market: MarketState;
   /** The incident the market is halted for, when it is not resolved (inhibition). */
   readonly haltingIncident?: Incident;
+  /** The silences (maintenance windows); none when absent. */
+  readonly silences?: SilenceSet;
 }
 
 /** How the incident a signal opens announces itself, when not as `incident-opened` (a failover). */
@@ -108,6 +111,8 @@ export function planSignal(snapshot: SignalSnapshot, signal: AlarmSignal, ctx: D
   const current = snapshot.incident && snapshot.incident.status !== 'resolved' ? snapshot.incident : undefined;
   const halting = snapshot.haltingIncident && snapshot.haltingIncident.status !== 'resolved' ? snapshot.haltingIncident : undefined;
   const newer = !known || signal.occurredAt > known.at;
+  // Silences mute alarms, not what Tocsin itself does (a promotion's own incident).
+  const silence = opening ? undefined : silenceFor({ dedupKey: signal.dedupKey, component: signal.component, market: snapshot.market.id }, snapshot.silences, ctx.now);
 
   if (known?.closedThrough !== undefined && signal.occurredAt <= known.closedThrough) {
     // A replay of what an earlier, resolved incident accounted for, delivered after the alarm
@@ -119,7 +124,7 @@ export function planSignal(snapshot: SignalSnapshot, signal: AlarmSignal, ctx: D
     // A replay of what an incident accounts for. Its state is old news; its severity and its
     // time are still facts about that incident, and must not depend on the order of delivery.
     const accounting = [current, halting].find((i) => i?.id === known.incidentId);
-    if (accounting) return replayFacts(accounting, signal, ctx);
+    if (accounting) return silence ? { action: 'duplicate', incidentId: accounting.id } : replayFacts(accounting, signal, ctx);
     // What an earlier, resolved incident accounted for must not leak into the open one.
     return { action: 'duplicate', incidentId: current?.id ?? known.incidentId };
   }
@@ -143,13 +148,13 @@ export function planSignal(snapshot: SignalSnapshot, signal: AlarmSignal, ctx: D
       remembered: { dedupKey: signal.dedupKey, status: 'resolved', at: signal.occurredAt, ...(closedThrough !== undefined ? { closedThrough } : {}), version: (known?.version ?? 0) + 1 },
     };
   }
-  if (current) return attach(current, signal, known, next, snapshot.market, ctx);
+  if (current) return attach(current, signal, known, next, snapshot.market, ctx, silence ? { silence } : {});
   if (joins) {
-    const plan = attach(joins, signal, known, next, snapshot.market, ctx, 'inhibited');
+    const plan = attach(joins, signal, known, next, snapshot.market, ctx, { inhibited: true, ...(silence ? { silence } : {}) });
     plan.draft!.with({ group: { groupKey: snapshot.groupKey, incidentId: joins.id, version: (snapshot.group?.version ?? 0) + 1 } });
     return plan;
   }
-  return open(snapshot, signal, known, next, ctx, opening);
+  return open(snapshot, signal, known, next, ctx, opening, silence);
 }
 
 /**
@@ -191,6 +196,7 @@ function open(
   next: { status: SignalStatus; at: number },
   ctx: DecisionContext,
   opening?: OpeningNotice,
+  silence?: Silence,
 ): SignalPlan {
   const market = snapshot.market;
   const incident: Incident = {
@@ -207,15 +213,21 @@ function open(
     ...(signal.bookkeeping ? { internal: true } : {}),
     version: 0,
   };
-  const draft = new IncidentDraft(incident, ctx.now).log('incident-opened', actorOf(signal), signal.summary, {
+  const draft = new IncidentDraft(incident, ctx.now).log('incident-opened', actorOf(signal), `${silencedTag(silence)}${signal.summary}`, {
     dedupKey: signal.dedupKey,
     severity: signal.severity,
     ...signal.details,
+    ...(silence ? { silenceId: silence.id } : {}),
     // After the details, which a monitor writes: they cannot pass for another source.
     ...sourceOf(signal),
   });
-  // Participants hear of it only as the audiences' rules say; operators always (pageOpened).
-  const announced = opening ? isParticipantFacing(signal.component, ctx.config) : !signal.bookkeeping && announcesAutomatically(signal.component, signal.severity, ctx.config);
+  // Participants hear of it only as the audiences' rules say; operators always (pageOpened),
+  // unless a silence holds it: then nobody, until the silence ends.
+  const announced = silence
+    ? false
+    : opening
+      ? isParticipantFacing(signal.component, ctx.config)
+      : !signal.bookkeeping && announcesAutomatically(signal.component, signal.severity, ctx.config);
   if (announced) {
     announce(draft, {
       market: market.id,
@@ -230,11 +242,12 @@ function open(
       group: { groupKey: snapshot.groupKey, incidentId: incident.id, version: (snapshot.group?.version ?? 0) + 1 },
       counts: { incidentId: incident.id, alarms: 1, firing: next.status === 'firing' ? 1 : 0 },
     });
-  if (policyHalts(signal, market, ctx)) {
+  if (!silence && policyHalts(signal, market, ctx)) {
     draft.with({ market: halt(market, draft, { segments: [], actor: 'policy', reason: `Critical alarm on market-critical component ${signal.component}.` }, ctx) });
   }
   // Paged once the halt (which announces) is decided, so the page says whether participants were told.
-  pageOpened(draft, ctx);
+  if (silence) holdUnderSilence(draft, { id: silence.id, until: silenceEnd(silence) });
+  else pageOpened(draft, ctx);
   if (next.status === 'resolved') startResolveWait(draft, ctx, 'every alarm of this incident was already OK when its firing arrived');
   return { action: 'opened', incidentId: incident.id, draft, opened: true };
 }
@@ -280,7 +293,7 @@ function attach(
   next: { status: SignalStatus; at: number },
   market: MarketState,
   ctx: DecisionContext,
-  how?: 'inhibited',
+  quiet: { inhibited?: boolean; silence?: Silence } = {},
 ): SignalPlan {
   // The alarm's state within this incident, if it is already one of its alarms.
   const before = known?.incidentId === incident.id ? known.status : undefined;
@@ -288,6 +301,9 @@ function attach(
   const draft = new IncidentDraft(incident, ctx.now);
   const items = alarmItems(incident.id, signal, known, next);
   draft.with({ alarm: items.alarm });
+  const how = quiet.inhibited ? 'inhibited' : undefined;
+  const tag = `${how === 'inhibited' ? '(inhibited: market halted) ' : ''}${silencedTag(quiet.silence)}`;
+  const silenceData = quiet.silence ? { silenceId: quiet.silence.id } : {};
   let action = how ?? 'refreshed';
   let alarms = 0;
   let firing = 0;
@@ -298,20 +314,20 @@ function attach(
     firing = next.status === 'firing' ? 1 : 0;
     settle = next.status === 'resolved';
     if (signal.status === 'firing') {
-      draft.log('alarm-attached', actor, `${how === 'inhibited' ? '(inhibited: market halted) ' : ''}${signal.summary}`, { dedupKey: signal.dedupKey, severity: signal.severity, ...monitorOf(signal) });
+      draft.log('alarm-attached', actor, `${tag}${signal.summary}`, { dedupKey: signal.dedupKey, severity: signal.severity, ...silenceData, ...monitorOf(signal) });
       action = how ?? 'attached';
     } else {
-      draft.log('alarm-resolved', actor, `OK: ${signal.summary}`, { dedupKey: signal.dedupKey, ...monitorOf(signal) });
+      draft.log('alarm-resolved', actor, `${tag}OK: ${signal.summary}`, { dedupKey: signal.dedupKey, ...silenceData, ...monitorOf(signal) });
       action = how ?? 'alarm-resolved';
     }
   } else if (before === 'resolved' && next.status === 'firing') {
     firing = 1;
-    draft.log('alarm-fired-again', actor, signal.summary, { dedupKey: signal.dedupKey, ...monitorOf(signal) });
+    draft.log('alarm-fired-again', actor, `${tag}${signal.summary}`, { dedupKey: signal.dedupKey, ...silenceData, ...monitorOf(signal) });
     action = how ?? 'attached';
   } else if (before === 'firing' && next.status === 'resolved') {
     firing = -1;
     settle = true;
-    draft.log('alarm-resolved', actor, `OK: ${signal.summary}`, { dedupKey: signal.dedupKey, ...monitorOf(signal) });
+    draft.log('alarm-resolved', actor, `${tag}OK: ${signal.summary}`, { dedupKey: signal.dedupKey, ...silenceData, ...monitorOf(signal) });
     action = how ?? 'alarm-resolved';
   }
   // A change of state is listed on the incident; a newer report of the same state moves only the alarm's item.
@@ -319,17 +335,25 @@ function attach(
   if (alarms || firing || settle) draft.with({ counts: { incidentId: incident.id, alarms, firing, ...(settle ? { settle } : {}) } });
 
   if (signal.status === 'firing') {
+    // A silenced alarm is recorded only: it raises, announces, halts and pages nothing.
     // A raise may announce; an alarm that raises nothing may still be the first market fact.
-    if (!raiseFacts(draft, signal, ctx, how === 'inhibited') && !incident.internal && !signal.bookkeeping && announcesAutomatically(signal.component, signal.severity, ctx.config)) {
+    if (!quiet.silence && !raiseFacts(draft, signal, ctx, how === 'inhibited') && !incident.internal && !signal.bookkeeping && announcesAutomatically(signal.component, signal.severity, ctx.config)) {
       announce(draft, { market: incident.market ?? ctx.config.markets[0]!.id, summary: signal.summary, effectiveAt: signal.occurredAt, detail: { component: signal.component, source: signal.source } });
     }
     if (next.status === 'firing' && incident.resolvePendingSince !== undefined) {
       draft.update({ resolvePendingSince: undefined }).log('resolve-cancelled', actor, 'An alarm fired again; the incident stays open.');
     }
-    if (policyHalts(signal, market, ctx)) {
+    if (!quiet.silence && policyHalts(signal, market, ctx)) {
       draft.with({ market: halt(market, draft, { segments: [], actor: 'policy', reason: `Critical alarm on market-critical component ${signal.component}.` }, ctx) });
       action = 'halted';
     }
+    // An incident nobody was paged about (opened under a silence, or its silence over while every
+    // alarm was OK) is paged as soon as an alarm outside any silence fires in it.
+    if (!quiet.silence && next.status === 'firing') wake(draft, 'An alarm outside its silence fired.', ctx);
   }
   return { action, incidentId: incident.id, draft };
+}
+
+function silencedTag(silence: Silence | undefined): string {
+  return silence ? `(silenced by ${silence.id}) ` : '';
 }

@@ -51,9 +51,10 @@ export function announce(
 /** The escalation steps: each stage at its time, then reminders of the last one. */
 function stepAt(incident: Incident, step: number, ctx: Pick<DecisionContext, 'config'>): number | undefined {
   const { stages, repeatEverySeconds } = escalationOf(ctx.config.policy);
-  if (step < stages.length) return incident.openedAt + stages[step]!.afterSeconds * 1000;
+  const base = incident.escalationBase ?? incident.openedAt;
+  if (step < stages.length) return base + stages[step]!.afterSeconds * 1000;
   if (repeatEverySeconds <= 0) return undefined;
-  return incident.openedAt + (stages.at(-1)!.afterSeconds + (step - stages.length + 1) * repeatEverySeconds) * 1000;
+  return base + (stages.at(-1)!.afterSeconds + (step - stages.length + 1) * repeatEverySeconds) * 1000;
 }
 
 function stageOf(step: number, ctx: Pick<DecisionContext, 'config'>): string {
@@ -81,13 +82,57 @@ export function pageOpened(draft: IncidentDraft, ctx: Pick<DecisionContext, 'con
   return draft;
 }
 
-/** Tells every stage paged so far (acknowledged, resolved, severity raised); ack and resolve stop escalation. */
+/**
+ * Tells every stage paged so far (acknowledged, resolved, severity raised); ack and resolve stop
+ * escalation. An incident nobody was paged about (opened under a silence) pages nobody now either.
+ */
 export function pagePaged(draft: IncidentDraft, type: Extract<PageType, 'acknowledged' | 'resolved' | 'severity-raised'>, ctx: Pick<DecisionContext, 'config'>): IncidentDraft {
   const { stages } = escalationOf(ctx.config.policy);
-  const paged = Math.min(draft.incident.pagedStage ?? 0, stages.length - 1);
-  for (let i = 0; i <= paged; i += 1) draft.page(type, stages[i]!.name);
-  if (type !== 'severity-raised') draft.update({ nextEscalation: undefined });
+  const { pagedStage, silencedBy } = draft.incident;
+  // (An incident stored before pages existed has no stage recorded: its on-call hears of it.)
+  if (pagedStage !== undefined || silencedBy === undefined) {
+    for (let i = 0; i <= Math.min(pagedStage ?? 0, stages.length - 1); i += 1) draft.page(type, stages[i]!.name);
+  }
+  if (type !== 'severity-raised') draft.update({ nextEscalation: undefined, silencedUntil: undefined });
   return draft;
+}
+
+/**
+ * A new incident opened by a silenced alarm: recorded, nobody paged. Its first page waits for
+ * the silence's end (a timer at `until`; an operator's unsilence comes sooner).
+ */
+export function holdUnderSilence(draft: IncidentDraft, silence: { id: string; until: number }): IncidentDraft {
+  return draft.update({ silencedBy: silence.id, silencedUntil: silence.until }).schedule(0, silence.until);
+}
+
+/**
+ * An incident nobody has been paged about is paged now: its silence ended (by itself or by an
+ * operator), or an alarm outside the silence fired, or an operator halted the market for it.
+ * Escalation counts from now. Does nothing to an incident already paged.
+ */
+export function wake(draft: IncidentDraft, reason: string, ctx: Pick<DecisionContext, 'config' | 'now'>): IncidentDraft {
+  const incident = draft.incident;
+  if (incident.pagedStage !== undefined || incident.status !== 'open' || incident.silencedBy === undefined) return draft;
+  draft.update({ silencedUntil: undefined, escalationBase: ctx.now });
+  if (incident.silencedUntil !== undefined) draft.log('silence-ended', 'system', `${reason} Operators are paged now.`, { silenceId: incident.silencedBy });
+  return pageOpened(draft, ctx);
+}
+
+/**
+ * The silence an incident was opened under is over (its time ran out, or an operator ended it):
+ * still firing, it pages on-call now; every alarm already OK (its resolve wait running), it is
+ * left to resolve quietly — an alarm that fires again pages then.
+ */
+export function silenceOver(incident: Incident, reason: string, ctx: DecisionContext): Transition {
+  if (incident.status !== 'open' || incident.silencedUntil === undefined || incident.pagedStage !== undefined) return noChange('not-silenced', incident.id);
+  const draft = new IncidentDraft(incident, ctx.now);
+  if (incident.resolvePendingSince !== undefined) {
+    draft
+      .update({ silencedUntil: undefined, nextEscalation: undefined })
+      .log('silence-ended', 'system', `${reason} Every alarm is already OK: nobody is paged.`, { silenceId: incident.silencedBy });
+    return draft.finish('silence-ended');
+  }
+  return wake(draft, reason, ctx).finish('silence-ended');
 }
 
 /** How early a timer may fire and still count as on time (queues deliver to the second). */
@@ -102,6 +147,7 @@ export function decideEscalation(incident: Incident, timer: { step: number; at: 
   const next = incident.nextEscalation;
   if (incident.status !== 'open' || !next || next.step !== timer.step || next.at !== timer.at) return noChange('stale-timer', incident.id);
   if (ctx.now < timer.at - ESCALATION_EARLY_MS) return noChange('not-yet', incident.id);
+  if (incident.pagedStage === undefined) return silenceOver(incident, 'The silence it was opened under ended.', ctx);
   const { stages } = escalationOf(ctx.config.policy);
   const draft = new IncidentDraft(incident, ctx.now);
   const reminder = timer.step >= stages.length;

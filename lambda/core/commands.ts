@@ -9,7 +9,7 @@ import { id, parseWith, text as boundedText } from './validation';
 const text = boundedText;
 const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with Z or an offset, e.g. 2020-10-01T09:00:00+09:00' });
 
-export const OPERATOR_COMMANDS = ['ack', 'declare-halt', 'schedule-resume', 'resume', 'resolve', 'annotate', 'announce', 'failover', 'drill'] as const;
+export const OPERATOR_COMMANDS = ['ack', 'declare-halt', 'schedule-resume', 'resume', 'resolve', 'annotate', 'announce', 'failover', 'drill', 'silence', 'unsilence'] as const;
 
 const field = {
   incidentId: text(100),
@@ -21,15 +21,17 @@ const field = {
   effectiveAt: isoDateTime,
   note: text(2000),
   as: text(128),
+  /** The free text per language, beside `note` (which stays the English, or only, text). */
+  notes: z.strictObject({ en: text(2000).optional(), ja: text(2000).optional() }),
   group: id,
   node: id,
 };
 
 const incidentCommands = [
   z.strictObject({ command: z.literal('ack'), incidentId: field.incidentId, note: field.note.optional(), as: field.as.optional() }),
-  z.strictObject({ command: z.literal('resolve'), incidentId: field.incidentId, note: field.note.optional(), as: field.as.optional() }),
+  z.strictObject({ command: z.literal('resolve'), incidentId: field.incidentId, note: field.note.optional(), notes: field.notes.optional(), as: field.as.optional() }),
   z.strictObject({ command: z.literal('annotate'), incidentId: field.incidentId, note: field.note, as: field.as.optional() }),
-  z.strictObject({ command: z.literal('announce'), incidentId: field.incidentId, note: field.note, as: field.as.optional() }),
+  z.strictObject({ command: z.literal('announce'), incidentId: field.incidentId, note: field.note, notes: field.notes.optional(), as: field.as.optional() }),
 ] as const;
 
 const marketCommands = [
@@ -39,10 +41,18 @@ const marketCommands = [
     market: field.market.optional(),
     segments: field.segments.optional(),
     note: field.note.optional(),
+    notes: field.notes.optional(),
     as: field.as.optional(),
   }),
-  z.strictObject({ command: z.literal('schedule-resume'), market: field.market.optional(), effectiveAt: field.effectiveAt, note: field.note.optional(), as: field.as.optional() }),
-  z.strictObject({ command: z.literal('resume'), market: field.market.optional(), note: field.note.optional(), as: field.as.optional() }),
+  z.strictObject({
+    command: z.literal('schedule-resume'),
+    market: field.market.optional(),
+    effectiveAt: field.effectiveAt,
+    note: field.note.optional(),
+    notes: field.notes.optional(),
+    as: field.as.optional(),
+  }),
+  z.strictObject({ command: z.literal('resume'), market: field.market.optional(), note: field.note.optional(), notes: field.notes.optional(), as: field.as.optional() }),
 ] as const;
 
 const failoverCommands = [
@@ -50,11 +60,23 @@ const failoverCommands = [
   z.strictObject({ command: z.literal('drill'), group: field.group, as: field.as.optional() }),
 ] as const;
 
+const silenceCommands = [
+  z.strictObject({
+    command: z.literal('silence'),
+    matchers: z.strictObject({ component: text(128).optional(), market: field.market.optional(), dedupKeyPrefix: text(1024).optional() }),
+    from: isoDateTime.optional(),
+    until: isoDateTime,
+    note: field.note,
+    as: field.as.optional(),
+  }),
+  z.strictObject({ command: z.literal('unsilence'), silenceId: text(100), note: field.note.optional(), as: field.as.optional() }),
+] as const;
+
 /**
  * One strict schema per command: a field the command does not use is refused, not ignored, so
  * `{"command":"resume","segments":["prime"]}` cannot silently resume the whole market.
  */
-export const operatorCommandSchema = z.discriminatedUnion('command', [...incidentCommands, ...marketCommands, ...failoverCommands], {
+export const operatorCommandSchema = z.discriminatedUnion('command', [...incidentCommands, ...marketCommands, ...failoverCommands, ...silenceCommands], {
   error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${OPERATOR_COMMANDS.join(', ')}` : undefined),
 });
 
@@ -66,6 +88,8 @@ export type IncidentCommand = z.output<(typeof incidentCommands)[number]>;
 export type MarketCommand = z.output<(typeof marketCommands)[number]>;
 /** Commands on a failover group (forced failover, drill). */
 export type FailoverCommand = z.output<(typeof failoverCommands)[number]>;
+/** Silences and maintenance windows. */
+export type SilenceCommand = z.output<(typeof silenceCommands)[number]>;
 
 export function isIncidentCommand(command: OperatorCommand): command is IncidentCommand {
   return command.command === 'ack' || command.command === 'resolve' || command.command === 'annotate' || command.command === 'announce';
@@ -73,6 +97,10 @@ export function isIncidentCommand(command: OperatorCommand): command is Incident
 
 export function isFailoverCommand(command: OperatorCommand): command is FailoverCommand {
   return command.command === 'failover' || command.command === 'drill';
+}
+
+export function isSilenceCommand(command: OperatorCommand): command is SilenceCommand {
+  return command.command === 'silence' || command.command === 'unsilence';
 }
 
 /** Validates an operator command; the error names the field, what arrived and what was expected. */

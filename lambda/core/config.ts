@@ -15,10 +15,33 @@ const id = idSchema;
 
 const seconds = (fallback: number) => z.number().int('must be a whole number of seconds').positive('must be > 0').default(fallback);
 
+/** The languages participant notices and the public status page are written in. */
+export const LANGUAGES = ['en', 'ja'] as const;
+export type Language = (typeof LANGUAGES)[number];
+/** An operator's free text per language, beside its `note`. */
+export type Notes = Readonly<Partial<Record<Language, string>>>;
+
+/** An IANA time zone name that this runtime's Intl knows, e.g. `Asia/Tokyo`. */
+const timeZone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone name, e.g. Asia/Tokyo or UTC' },
+);
+
 const market = z.strictObject({
   id,
   /** Market segments (e.g. TSE's prime / standard / growth); a halt may name some of them. */
   segments: z.array(id).default([]),
+  /** The market's time zone: every time participants read is in it, the zone named. */
+  timeZone: timeZone.default('UTC'),
+  /** The market's name per language in participant texts (e.g. `{"en": "TSE equities", "ja": "株式"}`); default: its id. */
+  names: z.strictObject({ en: z.string().min(1).max(100).optional(), ja: z.string().min(1).max(100).optional() }).optional(),
 });
 
 const component = z.strictObject({
@@ -126,13 +149,21 @@ const policy = z.strictObject({
   escalation: escalation.optional(),
   /** The least severity at which a participant-facing component's incident is announced to participants. */
   announceSeverity: z.enum(SEVERITIES).default('critical'),
+  /** The languages of participant notice texts and of the public status page, in order. */
+  languages: z
+    .array(z.enum(LANGUAGES))
+    .min(1, 'at least one language')
+    .refine((list) => new Set(list).size === list.length, 'must not name a language twice')
+    .default(['en']),
+  /** The longest a silence (maintenance window) may last, from its start to its end. */
+  maxSilenceHours: z.number().positive('must be > 0').max(24 * 14, 'must be at most 336 (two weeks)').default(24),
   /** Order acceptance opens at least this long before trading resumes (TSE's 2021 rule). */
   resumeLeadMinutes: z.number().int().min(0, 'must be >= 0').default(15),
 });
 
 export const configSchema = z
   .strictObject({
-    markets: z.array(market).min(1, 'at least one market').default([{ id: 'equities', segments: [] }]),
+    markets: z.array(market).min(1, 'at least one market').default([{ id: 'equities', segments: [], timeZone: 'UTC' }]),
     components: z.array(component).default([]),
     groups: z.array(group).default([]),
     /** Monitors that may post to the monitor URL with a bearer token (Alertmanager, PagerDuty-style tools, scripts). */

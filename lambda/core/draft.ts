@@ -96,13 +96,15 @@ export class IncidentDraft {
     notice: { market: string; segments?: readonly string[]; effectiveAt?: number; summary: string; detail?: Record<string, unknown> },
   ): this {
     const sequence = this.current.noticeSequence + 1;
-    this.update({ noticeSequence: sequence });
+    const typeSequence = (this.current.typeSequences?.[type] ?? 0) + 1;
+    this.update({ noticeSequence: sequence, typeSequences: { ...this.current.typeSequences, [type]: typeSequence } });
     this.outbox.push({
       schema: NOTICE_SCHEMA,
       noticeId: noticeId(this.current.id, sequence),
       type,
       incidentId: this.current.id,
       sequence,
+      typeSequence,
       market: notice.market,
       segments: notice.segments ?? [],
       severity: this.current.severity,

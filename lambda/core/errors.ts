@@ -43,7 +43,7 @@ function formatProblems(problems: readonly FieldProblem[]): string {
 /** The command names an incident, market or group that does not exist. Maps to HTTP 404. */
 export class NotFoundError extends TocsinError {
   public constructor(
-    public readonly kind: 'incident' | 'market' | 'group' | 'node',
+    public readonly kind: 'incident' | 'market' | 'group' | 'node' | 'silence',
     public readonly id: string,
     detail = '',
   ) {

@@ -1,4 +1,5 @@
 import type { IncidentCommand } from './commands';
+import type { Notes } from './config';
 import type { DecisionContext } from './context';
 import { announce, pageOpened, pagePaged } from './audiences';
 import { IncidentDraft } from './draft';
@@ -50,13 +51,13 @@ export function decideSettle(incident: Incident, tally: IncidentCounts, ctx: Dec
   return draft.finish('resolved');
 }
 
-function closeIncident(draft: IncidentDraft, actor: string, why: string, ctx: DecisionContext): void {
+function closeIncident(draft: IncidentDraft, actor: string, why: string, ctx: DecisionContext, notes?: Notes): void {
   const incident = draft.incident;
   draft.update({ status: 'resolved', resolvedAt: ctx.now, resolvedBy: actor, resolvePendingSince: undefined }).log('incident-resolved', actor, `Incident resolved. ${why}`.trim());
   pagePaged(draft, 'resolved', ctx);
   // Participants hear the end of what they heard the start of.
   if (incident.announced) {
-    draft.notify('incident-resolved', { market: incident.market ?? ctx.config.markets[0]!.id, summary: `Resolved: ${incident.summary}. ${why}`.trim(), detail: { resolvedBy: actor } });
+    draft.notify('incident-resolved', { market: incident.market ?? ctx.config.markets[0]!.id, summary: `Resolved: ${incident.summary}. ${why}`.trim(), detail: { resolvedBy: actor, ...(notes ? { notes } : {}) } });
   }
 }
 
@@ -73,10 +74,10 @@ export function acknowledge(incident: Incident, request: { actor: string; note?:
 }
 
 /** `resolve` by an operator: any open or acknowledged incident; resolving again changes nothing. */
-export function resolveByOperator(incident: Incident, request: { actor: string; note?: string }, ctx: DecisionContext): Transition {
+export function resolveByOperator(incident: Incident, request: { actor: string; note?: string; notes?: Notes }, ctx: DecisionContext): Transition {
   if (incident.status === 'resolved') return noChange('unchanged', incident.id);
   const draft = new IncidentDraft(incident, ctx.now);
-  closeIncident(draft, request.actor, request.note ?? '', ctx);
+  closeIncident(draft, request.actor, request.note ?? '', ctx, request.notes);
   return draft.finish('resolved');
 }
 
@@ -110,17 +111,17 @@ export function openManualIncident(request: { actor: string; market: string; sum
  * `announce`: tells participants of the incident (`incident-opened`, with the operator's note),
  * or, once they know, sends them a numbered `update` (TSE's 第N報). A resolved incident refuses.
  */
-export function announceByOperator(incident: Incident, request: { actor: string; note: string }, ctx: DecisionContext): Transition {
+export function announceByOperator(incident: Incident, request: { actor: string; note: string; notes?: Notes }, ctx: DecisionContext): Transition {
   if (incident.status === 'resolved') {
     throw new ConflictError(`cannot announce incident ${incident.id}: it is resolved`, { incidentId: incident.id, status: incident.status });
   }
   const market = incident.market ?? ctx.config.markets[0]!.id;
   const draft = new IncidentDraft(incident, ctx.now);
   if (!incident.announced) {
-    announce(draft, { market, summary: request.note, detail: { component: incident.component, announcedBy: request.actor } });
+    announce(draft, { market, summary: request.note, detail: { component: incident.component, announcedBy: request.actor, ...(request.notes ? { notes: request.notes } : {}) } });
     return draft.log('announced', request.actor, `Announced to participants: ${request.note}`).finish('announced');
   }
-  draft.notify('update', { market, summary: request.note, detail: { announcedBy: request.actor } });
+  draft.notify('update', { market, summary: request.note, detail: { announcedBy: request.actor, ...(request.notes ? { notes: request.notes } : {}) } });
   return draft.log('announced', request.actor, `Update to participants: ${request.note}`).finish('updated');
 }
 
@@ -130,14 +131,15 @@ export function announceByOperator(incident: Incident, request: { actor: string;
  */
 export function decideIncidentCommand(command: IncidentCommand, incident: Incident, actor: string, ctx: DecisionContext): Transition {
   const note = command.note ? { note: command.note } : {};
+  const notes = 'notes' in command && command.notes ? { notes: command.notes } : {};
   switch (command.command) {
     case 'ack':
       return acknowledge(incident, { actor, ...note }, ctx);
     case 'resolve':
-      return resolveByOperator(incident, { actor, ...note }, ctx);
+      return resolveByOperator(incident, { actor, ...note, ...notes }, ctx);
     case 'annotate':
       return annotate(incident, { actor, note: command.note }, ctx);
     case 'announce':
-      return announceByOperator(incident, { actor, note: command.note }, ctx);
+      return announceByOperator(incident, { actor, note: command.note, ...notes }, ctx);
   }
 }

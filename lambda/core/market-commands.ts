@@ -1,6 +1,7 @@
 import type { MarketCommand } from './commands';
 import type { TocsinConfig } from './config';
 import type { DecisionContext } from './context';
+import { wake } from './audiences';
 import { IncidentDraft } from './draft';
 import { ConflictError, NotFoundError, TocsinError, ValidationError } from './errors';
 import { openManualIncident } from './incident-lifecycle';
@@ -48,17 +49,24 @@ export function decideMarketCommand(command: MarketCommand, snapshot: MarketComm
       } else {
         draft = openManualIncident({ actor, market: market.id, summary: command.note ?? `Trading halt declared by ${actor}` }, ctx);
       }
-      const next = halt(market, draft, { segments: command.segments ?? [], actor, reason: command.note ?? '' }, ctx);
+      const next = halt(market, draft, { segments: command.segments ?? [], actor, reason: command.note ?? '', ...(command.notes ? { notes: command.notes } : {}) }, ctx);
+      // A silence never mutes an operator's halt: an incident nobody was paged about is paged now.
+      wake(draft, `${actor} halted the market for it.`, ctx);
       return draft.with({ market: next }).finish('halted');
     }
     case 'schedule-resume': {
       const draft = haltingDraft(market, snapshot.incident, 'schedule a resumption', ctx);
-      const next = scheduleResume(market, draft, { effectiveAt: Date.parse(command.effectiveAt), actor, ...(command.note ? { note: command.note } : {}) }, ctx);
+      const next = scheduleResume(
+        market,
+        draft,
+        { effectiveAt: Date.parse(command.effectiveAt), actor, ...(command.note ? { note: command.note } : {}), ...(command.notes ? { notes: command.notes } : {}) },
+        ctx,
+      );
       return draft.with({ market: next }).finish('resume-scheduled');
     }
     case 'resume': {
       const draft = haltingDraft(market, snapshot.incident, 'resume', ctx);
-      const next = resume(market, draft, { actor, ...(command.note ? { note: command.note } : {}) }, ctx);
+      const next = resume(market, draft, { actor, ...(command.note ? { note: command.note } : {}), ...(command.notes ? { notes: command.notes } : {}) }, ctx);
       return draft.with({ market: next }).finish('resumed');
     }
   }

@@ -2,7 +2,7 @@ import type { DecisionContext } from './context';
 import { announce } from './audiences';
 import type { IncidentDraft } from './draft';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
-import type { MarketConfig, TocsinConfig } from './config';
+import type { MarketConfig, Notes, TocsinConfig } from './config';
 import type { MarketState } from './model';
 import type { AlarmSignal } from './signal';
 
@@ -57,7 +57,7 @@ function iso(ms: number | undefined): string {
 export function halt(
   market: MarketState,
   draft: IncidentDraft,
-  request: { segments: readonly string[]; actor: string; reason: string },
+  request: { segments: readonly string[]; actor: string; reason: string; notes?: Notes },
   ctx: DecisionContext,
 ): MarketState {
   if (market.status !== 'trading') throw new ConflictError(`cannot halt: ${describe(market)}`, marketView(market));
@@ -77,7 +77,7 @@ export function halt(
       market: market.id,
       segments: request.segments,
       summary: `Trading halted on ${scope}. ${request.reason}`.trim(),
-      detail: { reason: request.reason, declaredBy: request.actor },
+      detail: { reason: request.reason, declaredBy: request.actor, ...(request.notes ? { notes: request.notes } : {}) },
     });
   return {
     id: market.id,
@@ -98,7 +98,7 @@ export function halt(
 export function scheduleResume(
   market: MarketState,
   draft: IncidentDraft,
-  request: { effectiveAt: number; actor: string; note?: string },
+  request: { effectiveAt: number; actor: string; note?: string; notes?: Notes },
   ctx: DecisionContext,
 ): MarketState {
   if (market.status === 'trading') throw new ConflictError(`cannot schedule a resumption: ${describe(market)}`, marketView(market));
@@ -122,13 +122,18 @@ export function scheduleResume(
       segments: market.segments,
       effectiveAt: request.effectiveAt,
       summary: `${text} ${request.note ?? ''}`.trim(),
-      detail: { ordersAcceptedFrom: iso(ordersAcceptedFrom), rescheduled: market.status === 'resume-scheduled' },
+      detail: {
+        ordersAcceptedFrom: iso(ordersAcceptedFrom),
+        rescheduled: market.status === 'resume-scheduled',
+        ...(request.note ? { note: request.note } : {}),
+        ...(request.notes ? { notes: request.notes } : {}),
+      },
     });
   return { ...market, status: 'resume-scheduled', resumeAt: request.effectiveAt, ordersAcceptedFrom, updatedAt: ctx.now, version: market.version + 1 };
 }
 
 /** Resumes trading. Only a scheduled resumption can happen, and not before its time. */
-export function resume(market: MarketState, draft: IncidentDraft, request: { actor: string; note?: string }, ctx: DecisionContext): MarketState {
+export function resume(market: MarketState, draft: IncidentDraft, request: { actor: string; note?: string; notes?: Notes }, ctx: DecisionContext): MarketState {
   if (market.status === 'trading') throw new ConflictError(`cannot resume: ${describe(market)}`, marketView(market));
   if (market.status === 'halted') {
     throw new ConflictError(
@@ -142,7 +147,12 @@ export function resume(market: MarketState, draft: IncidentDraft, request: { act
   const scope = market.segments.length ? `segments ${market.segments.join(', ')} of ${market.id}` : `market ${market.id}`;
   draft
     .log('resume', request.actor, `Trading resumed on ${scope}. ${request.note ?? ''}`.trim())
-    .notify('resume', { market: market.id, segments: market.segments, summary: `Trading resumed on ${scope}. ${request.note ?? ''}`.trim() });
+    .notify('resume', {
+      market: market.id,
+      segments: market.segments,
+      summary: `Trading resumed on ${scope}. ${request.note ?? ''}`.trim(),
+      ...(request.note || request.notes ? { detail: { ...(request.note ? { note: request.note } : {}), ...(request.notes ? { notes: request.notes } : {}) } } : {}),
+    });
   return { id: market.id, status: 'trading', segments: [], updatedAt: ctx.now, version: market.version + 1 };
 }
 

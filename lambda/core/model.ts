@@ -81,6 +81,8 @@ export interface Incident {
   readonly resolvePendingSince?: number;
   /** Last participant notice sequence used: notices are numbered 1, 2, 3 … per incident. */
   readonly noticeSequence: number;
+  /** Last sequence used per notice type (`typeSequence`). */
+  readonly typeSequences?: Readonly<Partial<Record<NoticeType, number>>>;
   /**
    * Whether participants have been told of this incident (`incident-opened`): automatically for a
    * participant-facing component at `policy.announceSeverity`, by an operator's `announce`, or by
@@ -95,6 +97,15 @@ export interface Incident {
   readonly pagedStage?: number;
   /** The next escalation while unacknowledged: which step (stages, then reminders of the last) and when. */
   readonly nextEscalation?: { readonly step: number; readonly at: number };
+  /** The silence the incident was opened under (a silenced alarm opened it): nobody was paged then. */
+  readonly silencedBy?: string;
+  /**
+   * Set while the silence still holds it: until then (or an operator's unsilence, or an alarm
+   * outside the silence firing) the incident is recorded only; then on-call is paged.
+   */
+  readonly silencedUntil?: number;
+  /** When escalation started counting (the first page): `openedAt`, or the end of the silence it was opened under. */
+  readonly escalationBase?: number;
   readonly version: number;
 }
 
@@ -173,7 +184,8 @@ export type TimelineKind =
   | 'failover'
   | 'drill'
   | 'escalated'
-  | 'announced';
+  | 'announced'
+  | 'silence-ended';
 
 export interface TimelineEntry {
   readonly incidentId: string;
@@ -204,6 +216,11 @@ export interface Notice {
   readonly incidentId: string;
   /** 1, 2, 3 … per incident, no gaps: receivers order by it and see a gap. */
   readonly sequence: number;
+  /**
+   * 1, 2, 3 … per incident and notice type, no gaps: a subscriber whose filter policy takes only
+   * some types detects a lost notice per (incident, type) without false gaps.
+   */
+  readonly typeSequence: number;
   readonly market: string;
   readonly segments: readonly string[];
   readonly severity: Severity;
@@ -211,6 +228,12 @@ export interface Notice {
   readonly effectiveAt: string;
   readonly summary: string;
   readonly detail: Readonly<Record<string, unknown>>;
+  /**
+   * One sentence per configured language (`policy.languages`), times in the market's time zone
+   * with the zone named, e.g. `{"en": "Trading halted on equities at 2020-10-01 09:00 Japan
+   * Standard Time.", "ja": "…"}`. The ISO instants above stay the machine-readable truth.
+   */
+  readonly text?: Readonly<Partial<Record<import('./config').Language, string>>>;
   /** The same facts in FIX terms (TradSesStatus 340, SecurityTradingStatus 326, HaltReason 327). */
   readonly fix?: { readonly TradSesStatus?: 1 | 2; readonly SecurityTradingStatus?: 2 | 3; readonly HaltReason?: 5 };
 }
@@ -247,6 +270,8 @@ export interface Transition {
    * and start the auto-resolve wait when no alarm fires any more.
    */
   readonly counts?: { readonly incidentId: string; readonly alarms: number; readonly firing: number; readonly settle?: boolean };
+  /** The silences (conditional on the version read). */
+  readonly silences?: import('./silences').SilenceSet;
 }
 
 /** A decision that writes nothing. */
@@ -262,6 +287,7 @@ export function isNoChange(transition: Transition): boolean {
     !transition.lease &&
     !transition.node &&
     !transition.alarm &&
+    !transition.silences &&
     transition.timeline.length === 0 &&
     transition.notices.length === 0 &&
     !transition.pages?.length &&

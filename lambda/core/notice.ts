@@ -45,12 +45,22 @@ export const noticeSchema = z
     type: z.enum(NOTICE_TYPES),
     incidentId: z.string().min(1).max(100),
     sequence: z.number().int().min(1).describe('1, 2, 3 … per incident, no gaps: order by it, and a jump is a missed notice.'),
+    typeSequence: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('1, 2, 3 … per incident and type, no gaps: a subscription that takes only some types detects a missed notice by it. Absent in notices sent before it existed.'),
     market: z.string().min(1).max(64),
     segments: z.array(z.string().min(1).max(64)).describe('Segments concerned; empty means the whole market.'),
     severity: z.enum(SEVERITIES),
     issuedAt: isoInstant,
     effectiveAt: isoInstant.describe('When the notice takes effect (e.g. when trading resumes).'),
     summary: z.string().max(2000),
+    text: z
+      .strictObject({ en: z.string().max(4000).optional(), ja: z.string().max(4000).optional() })
+      .optional()
+      .describe("One sentence per configured language, times in the market's time zone with the zone named."),
     detail: z.record(z.string(), z.unknown()),
     fix: z
       .strictObject({

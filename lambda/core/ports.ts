@@ -1,5 +1,7 @@
 import type { SignalSnapshot } from './alarm-rules';
 import type { LeaseState, NodeState } from './lease';
+import type { SilenceSet } from './silences';
+import type { PublicStatus, SiteIndex } from './public-status';
 import type { AlarmState, EscalationTimer, Incident, IncidentAlarm, IncidentCounts, MarketState, Notice, Page, TimelineEntry, Transition } from './model';
 
 /**
@@ -26,6 +28,8 @@ export interface IncidentStore {
   countAlarms(incidentId: string): Promise<IncidentCounts>;
   /** Sets the counters to a recount, only if they still hold `expected`; returns whether it did. */
   repairCounts(incidentId: string, expected: IncidentCounts, recount: IncidentCounts): Promise<boolean>;
+  /** The silences (maintenance windows); an empty set at version 0 when none was ever written. */
+  readSilences(): Promise<SilenceSet>;
   /** Incidents not yet resolved, oldest first. */
   openIncidents(): Promise<Incident[]>;
   incidentRecord(incidentId: string): Promise<IncidentRecord | undefined>;
@@ -67,6 +71,24 @@ export interface EscalationQueue {
 
 /** SQS's longest per-message delay: a timer further away is re-queued when it comes back early. */
 export const MAX_TIMER_DELAY_SECONDS = 900;
+
+/** What the public status site is built from: market states, the notices participants were sent, and its own index. */
+export interface PublicSiteStore {
+  /** A market nobody has written yet reads as trading (version 0). */
+  readMarket(marketId: string): Promise<MarketState>;
+  /** An incident's participant notices, in sequence order (none for an unknown incident). */
+  readNotices(incidentId: string): Promise<Notice[]>;
+  /** The incidents the site lists (empty at version 0 when none was ever written). */
+  readSiteIndex(): Promise<SiteIndex>;
+  /** Writes the index over the version it was read at (`version − 1`); a lost race throws `ConcurrentUpdateError`. */
+  saveSiteIndex(index: SiteIndex): Promise<void>;
+}
+
+/** Publishes the public status site (S3 behind CloudFront in AWS; served from memory locally). */
+export interface PublicSitePublisher {
+  /** Publishes the whole view, and the pages of the incidents named (the others are unchanged). */
+  publish(status: PublicStatus, changedIncidents: readonly string[]): Promise<void>;
+}
 
 /**
  * Finds an alarm by its dedup key, for sources that name an alarm without describing it again

@@ -36,12 +36,13 @@ export function createOperateHandler(deps: OperateDependencies) {
       const outcome = await runCommand(deps.store, command, actor, { context: deps.context });
       count(METRIC.commandsRun);
       if (outcome.transition.notices.length) count(METRIC.noticesWritten, outcome.transition.notices.length);
-      logger.info('command run', { incidentId: outcome.incidentId, command: command.command, actor, action: outcome.action });
+      logger.info('command run', { incidentId: outcome.incidentId, silenceId: outcome.silenceId, command: command.command, actor, action: outcome.action });
       return json(200, {
         ok: true,
         command: command.command,
         action: outcome.action,
         ...(outcome.incidentId ? { incidentId: outcome.incidentId } : {}),
+        ...(outcome.silenceId ? { silenceId: outcome.silenceId } : {}),
         ...(outcome.transition.market ? { market: marketView(outcome.transition.market) } : {}),
         ...(outcome.transition.lease ? { lease: leaseView(outcome.transition.lease) } : {}),
         notices: outcome.transition.notices.map((n) => ({ noticeId: n.noticeId, type: n.type, sequence: n.sequence })),

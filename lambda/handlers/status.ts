@@ -8,6 +8,7 @@ import { leaseView } from '../core/lease';
 import { marketView } from '../core/market';
 import type { Incident, TimelineEntry } from '../core/model';
 import type { IncidentStore, StoredNotice } from '../core/ports';
+import { currentSilences, inForce, silenceEnd, type Silence } from '../core/silences';
 
 /**
  * `status` (Function URL, AWS_IAM auth in AWS): read-only market status and incident timelines.
@@ -81,20 +82,24 @@ interface Overview {
   readonly markets: View[];
   readonly incidents: View[];
   readonly groups: View[];
+  /** Silences in force or scheduled, soonest end first. */
+  readonly silences: View[];
   readonly generatedAt: string;
 }
 
 async function readOverview(deps: StatusDependencies): Promise<Overview> {
   const { config, now } = deps.context();
-  const [markets, incidents, leases] = await Promise.all([
+  const [markets, incidents, leases, silences] = await Promise.all([
     Promise.all(config.markets.map((m) => deps.store.readMarket(m.id))),
     deps.store.openIncidents(),
     Promise.all(config.groups.map((g) => deps.store.readLeaseGroup(g.id))),
+    deps.store.readSilences(),
   ]);
   return {
     markets: markets.map(marketView),
     incidents: [...incidents].sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id)).map((i) => incidentSummary(i, config)),
     groups: leases.flatMap(({ lease }) => (lease ? [leaseView(lease)] : [])),
+    silences: currentSilences(silences, now).map((silence) => silenceView(silence, now)),
     generatedAt: iso(now),
   };
 }
@@ -115,6 +120,20 @@ function incidentSummary(incident: Incident, config: TocsinConfig): View {
     ...(incident.pagedStage !== undefined
       ? { escalation: { stage: stage(incident.pagedStage), ...(incident.nextEscalation ? { next: { stage: stage(incident.nextEscalation.step), at: iso(incident.nextEscalation.at) } } : {}) } }
       : {}),
+    // Opened under a silence: nobody paged until it ends.
+    ...(incident.silencedBy !== undefined && incident.silencedUntil !== undefined ? { silenced: { silenceId: incident.silencedBy, until: iso(incident.silencedUntil) } } : {}),
+  };
+}
+
+function silenceView(silence: Silence, now: number): View {
+  return {
+    silenceId: silence.id,
+    matchers: silence.matchers,
+    from: iso(silence.from),
+    until: iso(silenceEnd(silence)),
+    inForce: inForce(silence, now),
+    note: silence.note,
+    createdBy: silence.createdBy,
   };
 }
 
@@ -237,6 +256,19 @@ function overviewHtml(o: Overview): string {
       ['Group', 'Holder', 'Epoch', 'Drill until'],
       o.groups.map((g) => [escapeHtml(g.group), escapeHtml(g.holder), escapeHtml(g.epoch), escapeHtml(g.drillUntil ?? '')]),
       'No leases held.',
+    ),
+    '<h2>Silences</h2>',
+    table(
+      ['Silence', 'Matches', 'From', 'Until', 'Note', 'By'],
+      o.silences.map((x) => [
+        escapeHtml(`${String(x.silenceId)}${x.inForce ? '' : ' (scheduled)'}`),
+        escapeHtml(Object.entries(x.matchers as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(', ')),
+        escapeHtml(x.from),
+        escapeHtml(x.until),
+        escapeHtml(x.note),
+        escapeHtml(x.createdBy),
+      ]),
+      'No silences.',
     ),
     `<p><small>Generated at ${escapeHtml(o.generatedAt)}</small></p>`,
   ].join('\n');

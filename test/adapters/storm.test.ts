@@ -130,6 +130,7 @@ describe('alarm storm on DynamoDB Local', () => {
     public incidentRecord = (id: string) => this.inner.incidentRecord(id);
     public readLeaseGroup = (g: string) => this.inner.readLeaseGroup(g);
     public markGroupSeen = (g: string, at: number) => this.inner.markGroupSeen(g, at);
+    public readSilences = () => this.inner.readSilences();
     public async addCounts(id: string, change: IncidentCounts): Promise<IncidentCounts> {
       if (this.failNext) {
         this.failNext = false;

@@ -62,6 +62,24 @@ describe('tocsin CLI against the local runtime', () => {
     expect(JSON.parse(status.stdout).markets).toEqual([expect.objectContaining({ market: 'equities', status: 'trading' })]);
   });
 
+  it('silences a component, lists the silence, and ends it', async () => {
+    // Act
+    const silence = await tocsin(['silence', '--component', 'batch', '--for', '2h', '--note', 'nightly patching', '--as', 'tanaka', '--local', local, '--json']);
+    const { silenceId } = JSON.parse(silence.stdout) as { silenceId: string };
+    const listed = await tocsin(['silences', '--local', local]);
+    const ended = await tocsin(['unsilence', silenceId, '--as', 'tanaka', '--local', local]);
+    const after = await tocsin(['silences', '--local', local, '--json']);
+
+    // Assess
+    expect(silence.code).toBe(0);
+    expect(silenceId).toMatch(/^sil-/);
+    expect(listed.stdout).toMatch(new RegExp(`${silenceId}\\s+in force\\s+component=batch`));
+    expect(listed.stdout).toContain('nightly patching');
+    expect(ended).toMatchObject({ code: 0 });
+    expect(ended.stdout).toContain(`unsilence: unsilenced; silence ${silenceId}`);
+    expect(JSON.parse(after.stdout).silences).toEqual([]);
+  });
+
   it('says so when the incident does not exist', async () => {
     const outcome = await tocsin(['timeline', 'inc-nope', '--local', local]);
     expect(outcome.code).toBe(1);

@@ -46,6 +46,17 @@ describe('tocsin operator commands', () => {
     ['failover', ['failover', '--group', 'shared-disk', '--to', 'unit-2', '--note', 'manual'], { command: 'failover', group: 'shared-disk', to: 'unit-2', note: 'manual' }],
     ['failover, any standby', ['failover', '--group', 'shared-disk'], { command: 'failover', group: 'shared-disk' }],
     ['drill', ['drill', '--group', 'shared-disk', '--as', 'ops-3'], { command: 'drill', group: 'shared-disk', as: 'ops-3' }],
+    [
+      'silence with a window',
+      ['silence', '--component', 'batch', '--market', 'equities', '--prefix', 'arn:aws:cloudwatch:', '--from', '2020-10-03T22:00:00+09:00', '--until', '2020-10-04T02:00:00+09:00', '--note', 'weekend'],
+      { command: 'silence', matchers: { component: 'batch', market: 'equities', dedupKeyPrefix: 'arn:aws:cloudwatch:' }, from: '2020-10-03T22:00:00+09:00', until: '2020-10-04T02:00:00+09:00', note: 'weekend' },
+    ],
+    [
+      'silence for a duration from a start',
+      ['silence', '--component', 'batch', '--from', '2020-10-03T22:00:00+09:00', '--for', '1h30m', '--note', 'patching'],
+      { command: 'silence', matchers: { component: 'batch' }, from: '2020-10-03T22:00:00+09:00', until: '2020-10-03T14:30:00.000Z', note: 'patching' },
+    ],
+    ['unsilence', ['unsilence', 'sil-1', '--note', 'done'], { command: 'unsilence', silenceId: 'sil-1', note: 'done' }],
   ])('%s POSTs exactly the command JSON', async (_, args, expected) => {
     const outcome = await tocsin([...args, '--local', serveJson]);
 
@@ -64,6 +75,11 @@ describe('tocsin operator commands', () => {
     ['schedule-resume without --at', ['schedule-resume'], /required option '--at <iso>'/],
     ['failover without --group', ['failover'], /required option '--group <group>'/],
     ['ack without an incident', ['ack'], /missing required argument 'incidentId'/],
+    ['silence without --note', ['silence', '--component', 'batch', '--for', '2h'], /required option '--note <text>'/],
+    ['silence with neither --until nor --for', ['silence', '--component', 'batch', '--note', 'x'], /option --until: give either --until <iso> or --for <duration>/],
+    ['silence with both --until and --for', ['silence', '--component', 'batch', '--for', '2h', '--until', '2020-10-04T02:00:00Z', '--note', 'x'], /give either --until/],
+    ['silence for a duration it cannot read', ['silence', '--component', 'batch', '--for', '2 hours', '--note', 'x'], /option --for: expected a duration like 90m, 2h or 1h30m, got "2 hours"/],
+    ['unsilence without a silence', ['unsilence'], /missing required argument 'silenceId'/],
   ])('%s is refused before any request', async (_, args, message) => {
     const outcome = await tocsin([...args, '--local', serveJson]);
 

@@ -36,6 +36,7 @@ describe('tocsin subscribe (local serve mode, real emulator)', () => {
       type,
       incidentId,
       sequence,
+      typeSequence: sequence,
       market,
       segments: [],
       severity,

@@ -1,4 +1,4 @@
-import { isFailoverCommand, isIncidentCommand, OPERATOR_COMMANDS, parseOperatorCommand, type MarketCommand, type OperatorCommand } from '../../lambda/core/commands';
+import { isFailoverCommand, isIncidentCommand, isSilenceCommand, OPERATOR_COMMANDS, parseOperatorCommand, type MarketCommand, type OperatorCommand } from '../../lambda/core/commands';
 import type { TocsinConfigInput } from '../../lambda/core/config';
 import type { DecisionContext } from '../../lambda/core/context';
 import { ConflictError, NotFoundError, TocsinError, ValidationError } from '../../lambda/core/errors';
@@ -58,6 +58,9 @@ describe('parseOperatorCommand', () => {
     ['schedule-resume with fractional seconds', { command: 'schedule-resume', effectiveAt: '2020-10-02T09:00:00.250+09:00' }],
     ['resume', { command: 'resume' }],
     ['resume naming the market', { command: 'resume', market: 'derivatives' }],
+    ['silence of a component until a time', { command: 'silence', matchers: { component: 'batch' }, until: '2020-10-02T06:00:00+09:00', note: 'nightly patching' }],
+    ['silence of a window ahead', { command: 'silence', matchers: { market: 'equities', dedupKeyPrefix: 'arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:batch-' }, from: '2020-10-02T01:00:00+09:00', until: '2020-10-02T03:00:00+09:00', note: 'maintenance', as: 'tanaka' }],
+    ['unsilence', { command: 'unsilence', silenceId: 'sil-20201001-070412-3fa9c1' }],
   ])('accepts %s', (_, input) => {
     // Act
     const command = parseOperatorCommand(input);
@@ -66,8 +69,8 @@ describe('parseOperatorCommand', () => {
     expect(command).toEqual(input);
   });
 
-  it('knows exactly the nine commands of the design', () => {
-    expect([...OPERATOR_COMMANDS].sort()).toEqual(['ack', 'annotate', 'announce', 'declare-halt', 'drill', 'failover', 'resolve', 'resume', 'schedule-resume']);
+  it('knows exactly the eleven commands of the design', () => {
+    expect([...OPERATOR_COMMANDS].sort()).toEqual(['ack', 'annotate', 'announce', 'declare-halt', 'drill', 'failover', 'resolve', 'resume', 'schedule-resume', 'silence', 'unsilence']);
   });
 
   it.each<[string, unknown, string]>([
@@ -96,6 +99,12 @@ describe('parseOperatorCommand', () => {
     ['a note over 2000 characters', { command: 'annotate', incidentId: 'inc-1', note: 'x'.repeat(2001) }, 'note'],
     ['an incidentId over 100 characters', { command: 'ack', incidentId: 'i'.repeat(101) }, 'incidentId'],
     ['a segment named twice', { command: 'declare-halt', segments: ['first', 'first'] }, 'segments'],
+    ['silence without until', { command: 'silence', matchers: { component: 'batch' }, note: 'x' }, 'until'],
+    ['silence without a note', { command: 'silence', matchers: { component: 'batch' }, until: '2020-10-02T00:00:00Z' }, 'note'],
+    ['silence without matchers', { command: 'silence', until: '2020-10-02T00:00:00Z', note: 'x' }, 'matchers'],
+    ['silence matching on a label it does not know', { command: 'silence', matchers: { host: 'a' }, until: '2020-10-02T00:00:00Z', note: 'x' }, 'matchers'],
+    ['silence with a from that is no date', { command: 'silence', matchers: { component: 'batch' }, from: 'now', until: '2020-10-02T00:00:00Z', note: 'x' }, 'from'],
+    ['unsilence without silenceId', { command: 'unsilence' }, 'silenceId'],
   ])('rejects %s with a ValidationError naming %s', (_, input, field) => {
     // Act
     const error = thrown(() => parseOperatorCommand(input));
@@ -133,8 +142,8 @@ describe('parseOperatorCommand', () => {
   });
 });
 
-describe('isIncidentCommand and isFailoverCommand', () => {
-  const routes: [Record<string, unknown>, 'incident' | 'market' | 'failover'][] = [
+describe('isIncidentCommand, isFailoverCommand and isSilenceCommand', () => {
+  const routes: [Record<string, unknown>, 'incident' | 'market' | 'failover' | 'silence'][] = [
     [{ command: 'ack', incidentId: 'inc-1' }, 'incident'],
     [{ command: 'resolve', incidentId: 'inc-1' }, 'incident'],
     [{ command: 'annotate', incidentId: 'inc-1', note: 'x' }, 'incident'],
@@ -144,6 +153,8 @@ describe('isIncidentCommand and isFailoverCommand', () => {
     [{ command: 'resume' }, 'market'],
     [{ command: 'failover', group: 'shared-disk' }, 'failover'],
     [{ command: 'drill', group: 'shared-disk' }, 'failover'],
+    [{ command: 'silence', matchers: { component: 'batch' }, until: '2020-10-02T00:00:00Z', note: 'patching' }, 'silence'],
+    [{ command: 'unsilence', silenceId: 'sil-1' }, 'silence'],
   ];
 
   it.each(routes)('routes %j to the %s commands, and to no other', (input, kind) => {
@@ -151,7 +162,7 @@ describe('isIncidentCommand and isFailoverCommand', () => {
     const command = parseOperatorCommand(input);
 
     // Act
-    const kinds = [isIncidentCommand(command) && 'incident', isFailoverCommand(command) && 'failover'].filter(Boolean);
+    const kinds = [isIncidentCommand(command) && 'incident', isFailoverCommand(command) && 'failover', isSilenceCommand(command) && 'silence'].filter(Boolean);
 
     // Assess
     expect(kinds).toEqual(kind === 'market' ? [] : [kind]);

@@ -5,11 +5,11 @@ describe('parseConfig', () => {
   it('accepts {} and applies every default', () => {
     const config = parseConfig({});
     expect(config).toEqual({
-      markets: [{ id: 'equities', segments: [] }],
+      markets: [{ id: 'equities', segments: [], timeZone: 'UTC' }],
       components: [],
       groups: [],
       monitors: [],
-      policy: { autoResolve: true, autoResolveQuietSeconds: 60, groupBy: 'dedupKey', haltOnCritical: false, ackTimeoutSeconds: 300, announceSeverity: 'critical', resumeLeadMinutes: 15 },
+      policy: { autoResolve: true, autoResolveQuietSeconds: 60, groupBy: 'dedupKey', haltOnCritical: false, ackTimeoutSeconds: 300, announceSeverity: 'critical', languages: ['en'], maxSilenceHours: 24, resumeLeadMinutes: 15 },
     });
   });
 

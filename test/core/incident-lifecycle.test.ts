@@ -577,6 +577,7 @@ describe('operator decisions on an incident', () => {
       openedAt: T0,
       startedAt: T0,
       noticeSequence: 1,
+      typeSequences: { 'incident-opened': 1 },
       announced: true,
       pageSequence: 1,
       pagedStage: 0,

@@ -35,7 +35,7 @@ function thrown(act: () => unknown): Error {
 
 describe('marketConfig and marketOfSignal', () => {
   it('finds a configured market', () => {
-    expect(marketConfig(contextAt(T0).config, 'derivatives')).toEqual({ id: 'derivatives', segments: [] });
+    expect(marketConfig(contextAt(T0).config, 'derivatives')).toEqual({ id: 'derivatives', segments: [], timeZone: 'UTC' });
   });
 
   it('rejects an unknown market with NotFoundError listing the configured ones', () => {
@@ -204,7 +204,7 @@ describe('scheduleResume', () => {
         noticeId: 'inc-7-n3',
         segments: ['first'],
         effectiveAt: iso(effectiveAt),
-        detail: { ordersAcceptedFrom: iso(effectiveAt - LEAD), rescheduled: false, incidentStartedAt: iso(T0) },
+        detail: { ordersAcceptedFrom: iso(effectiveAt - LEAD), rescheduled: false, note: 'disk replaced', incidentStartedAt: iso(T0) },
       }),
     ]);
   });

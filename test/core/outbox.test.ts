@@ -10,6 +10,7 @@ function notice(incidentId: string, sequence: number): Notice {
     type: sequence === 1 ? 'incident-opened' : 'halt',
     incidentId,
     sequence,
+    typeSequence: sequence === 1 ? 1 : sequence - 1,
     market: 'equities',
     segments: [],
     severity: 'critical',

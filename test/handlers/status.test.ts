@@ -96,6 +96,7 @@ describe('status handler on DynamoDB Local', () => {
           },
         ],
         groups: [{ group: 'shared-disk', holder: 'unit-1', epoch: 1 }],
+        silences: [],
         generatedAt: iso(T0 + 3 * MINUTE),
       });
     });
@@ -104,7 +105,7 @@ describe('status handler on DynamoDB Local', () => {
       for (const accept of [undefined, '*/*', 'application/json, text/html']) {
         const response = await call('/', accept);
         expect(response.headers['content-type']).toBe('application/json');
-        expect(Object.keys(response.json()).sort()).toEqual(['generatedAt', 'groups', 'incidents', 'markets']);
+        expect(Object.keys(response.json()).sort()).toEqual(['generatedAt', 'groups', 'incidents', 'markets', 'silences']);
       }
     });
   });
@@ -242,6 +243,7 @@ describe('status handler on an empty store', () => {
       ],
       incidents: [],
       groups: [],
+      silences: [],
       generatedAt: iso(T0),
     });
   });

@@ -155,4 +155,35 @@ describe('two audiences, through serve mode', () => {
       ['update', 2, 'Cause found; recovery in 20 minutes.'],
     ]);
   });
+
+  it('records a silenced alarm on the timeline and pages nobody, lists the silence, and pages on-call when an operator ends it', async () => {
+    // Prepare: a maintenance window on the shared disk for the next hour.
+    const silence = await post(runtime.endpoints.operateUrl, {
+      command: 'silence',
+      matchers: { component: 'shared-disk' },
+      until: new Date(Date.now() + 3600_000).toISOString(),
+      note: 'disk firmware update',
+      as: 'tanaka',
+    });
+
+    // Act
+    const opened = await post(runtime.endpoints.ingestUrl, alarm('shared-disk'));
+    await runtime.drainNotices();
+    const quiet = await until<Page>(queues.onCall, 3, (pages) => pages.length > 0);
+    const status = (await (await fetch(runtime.endpoints.statusUrl)).json()) as any;
+    const detail = (await (await fetch(`${runtime.endpoints.statusUrl}incidents/${opened.body.incidentId}`)).json()) as any;
+    const ended = await post(runtime.endpoints.operateUrl, { command: 'unsilence', silenceId: silence.body.silenceId, as: 'tanaka' });
+    const paged = await until<Page>(queues.onCall, 10, (pages) => pages.length > 0);
+    await post(runtime.endpoints.operateUrl, { command: 'ack', incidentId: opened.body.incidentId });
+
+    // Assess
+    expect(silence).toEqual({ status: 200, body: expect.objectContaining({ ok: true, command: 'silence', silenceId: expect.stringMatching(/^sil-/) }) });
+    expect(quiet).toEqual([]);
+    expect(await take<Notice>(queues.participant)).toEqual([]);
+    expect(status.silences).toEqual([expect.objectContaining({ silenceId: silence.body.silenceId, matchers: { component: 'shared-disk' }, inForce: true, note: 'disk firmware update', createdBy: 'tanaka' })]);
+    expect(status.incidents).toContainEqual(expect.objectContaining({ incidentId: opened.body.incidentId, silenced: { silenceId: silence.body.silenceId, until: expect.any(String) } }));
+    expect(detail.timeline[0]).toEqual(expect.objectContaining({ kind: 'incident-opened', text: expect.stringContaining(`(silenced by ${silence.body.silenceId})`) }));
+    expect(ended).toEqual({ status: 200, body: expect.objectContaining({ ok: true, action: 'unsilenced', silenceId: silence.body.silenceId }) });
+    expect(paged).toEqual([expect.objectContaining({ type: 'opened', stage: 'on-call', incidentId: opened.body.incidentId, announced: false })]);
+  });
 });

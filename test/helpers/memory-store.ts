@@ -16,7 +16,9 @@ import {
   type TimelineEntry,
   type Transition,
 } from '../../lambda/core/model';
-import type { AlarmLookup, IncidentRecord, IncidentStore, StoredNotice, LeaseGroupView } from '../../lambda/core/ports';
+import type { AlarmLookup, IncidentRecord, IncidentStore, LeaseGroupView, PublicSiteStore, StoredNotice } from '../../lambda/core/ports';
+import { NO_SILENCES, type SilenceSet } from '../../lambda/core/silences';
+import { EMPTY_SITE_INDEX, type SiteIndex } from '../../lambda/core/public-status';
 
 /**
  * The `IncidentStore` port in memory, for domain tests that drive the real use cases.
@@ -41,7 +43,7 @@ import type { AlarmLookup, IncidentRecord, IncidentStore, StoredNotice, LeaseGro
  * await ingestSignal(store, signal, { context: clock.context(config) });
  * store.incidentAlarms('inc-1'); // [{ dedupKey, status, … }]
  */
-export class MemoryIncidentStore implements IncidentStore, AlarmLookup {
+export class MemoryIncidentStore implements IncidentStore, AlarmLookup, PublicSiteStore {
   private readonly groups = new Map<string, GroupState>();
   private readonly alarms = new Map<string, AlarmState>();
   private readonly incidents = new Map<string, Incident>();
@@ -58,6 +60,8 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup {
   private readonly timerOutbox = new Map<string, Map<string, EscalationTimer>>();
   /** When a promoter first saw each failover group (the adapter's `LEASE#<group>` / `SEEN`). */
   private readonly seen = new Map<string, number>();
+  private silenceSet: SilenceSet | undefined;
+  private siteIndex: SiteIndex = EMPTY_SITE_INDEX;
   private readonly holds: Hold[] = [];
   private readonly committed: Transition[] = [];
 
@@ -84,7 +88,30 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup {
       ...(alarm ? { alarm } : {}),
       ...(incident ? { incident } : {}),
       ...(haltingIncident && haltingIncident.status !== 'resolved' ? { haltingIncident } : {}),
+      ...(this.silenceSet ? { silences: this.silenceSet } : {}),
     });
+  }
+
+  public async readNotices(incidentId: string): Promise<Notice[]> {
+    await this.checkpoint('readNotices', [incidentId]);
+    return this.storedNotices(incidentId).map((stored) => stored.notice);
+  }
+
+  public async readSiteIndex(): Promise<SiteIndex> {
+    await this.checkpoint('readSiteIndex', []);
+    return copy(this.siteIndex);
+  }
+
+  /** Like the adapter: written only over the version read. */
+  public async saveSiteIndex(index: SiteIndex): Promise<void> {
+    await this.checkpoint('saveSiteIndex', [index]);
+    if (index.version !== this.siteIndex.version + 1) throw new ConcurrentUpdateError(`site index: version ${index.version} over version ${this.siteIndex.version}`, ['ConditionalCheckFailed']);
+    this.siteIndex = copy(index);
+  }
+
+  public async readSilences(): Promise<SilenceSet> {
+    await this.checkpoint('readSilences', []);
+    return copy(this.silenceSet ?? NO_SILENCES);
   }
 
   public async readIncident(incidentId: string): Promise<Incident | undefined> {
@@ -247,12 +274,12 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup {
    * Holds the next call of `method` whose arguments satisfy `when`, before it reads or writes
    * anything, until released: so a test can run another use case in between, in a chosen order.
    */
-  public holdBefore<M extends StoreMethod>(method: M, when: (...args: Parameters<IncidentStore[M]>) => boolean = () => true): Held {
+  public holdBefore<M extends StoreMethod>(method: M, when: (...args: Parameters<Ports[M]>) => boolean = () => true): Held {
     let reached!: () => void;
     let release!: () => void;
     const hold: Hold = {
       method,
-      when: (args) => when(...(args as Parameters<IncidentStore[M]>)),
+      when: (args) => when(...(args as Parameters<Ports[M]>)),
       reached: new Promise<void>((r) => (reached = r)),
       released: new Promise<void>((r) => (release = r)),
       arrive: () => reached(),
@@ -289,6 +316,7 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup {
     if (lease) this.leases.set(lease.group, copy(lease));
     if (node) mapOf(this.nodes, node.group).set(node.nodeId, copy(node));
     if (alarm) this.alarms.set(alarm.dedupKey, copy(alarm));
+    if (transition.silences) this.silenceSet = copy(transition.silences);
     if (incidentAlarm) mapOf(this.listed, incidentAlarm.incidentId).set(incidentAlarm.dedupKey, copy(incidentAlarm));
     if (incident) this.incidents.set(incident.id, copy(incident));
     for (const entry of transition.timeline) mapOf(this.timelines, entry.incidentId).set(entry.entryId, copy(entry));
@@ -312,6 +340,7 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup {
     if (lease) versioned(`lease ${lease.group}`, this.leases.get(lease.group), lease);
     if (node) versioned(`node ${node.group}/${node.nodeId}`, this.nodes.get(node.group)?.get(node.nodeId), node);
     if (alarm) versioned(`alarm ${alarm.dedupKey}`, this.alarms.get(alarm.dedupKey), alarm);
+    if (transition.silences) versioned('silences', this.silenceSet, transition.silences);
     if (incident) versioned(`incident ${incident.id}`, this.incidents.get(incident.id), incident);
     for (const entry of transition.timeline) {
       if (this.timelines.get(entry.incidentId)?.has(entry.entryId)) lost.push(`timeline entry ${entry.incidentId} ${entry.entryId} exists`);
@@ -368,9 +397,10 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup {
 }
 
 /** The port's methods, by name (what {@link MemoryIncidentStore.holdBefore} can hold). */
+type Ports = IncidentStore & PublicSiteStore;
 export type StoreMethod = {
-  [K in keyof IncidentStore]: IncidentStore[K] extends (...args: never[]) => Promise<unknown> ? K : never;
-}[keyof IncidentStore];
+  [K in keyof Ports]: Ports[K] extends (...args: never[]) => Promise<unknown> ? K : never;
+}[keyof Ports];
 
 /** A held call: `reached` once the call waits, `release` lets it go on. */
 export interface Held {
@@ -394,6 +424,7 @@ function itemsOf(transition: Transition): string[] {
   if (transition.lease) items.push(`LEASE#${transition.lease.group}`);
   if (transition.node) items.push(`LEASE#${transition.node.group}/NODE#${transition.node.nodeId}`);
   if (transition.alarm) items.push(`ALARM#${transition.alarm.dedupKey}`);
+  if (transition.silences) items.push('SILENCES');
   if (transition.incidentAlarm) items.push(`INCIDENT#${transition.incidentAlarm.incidentId}/ALARM#${transition.incidentAlarm.dedupKey}`);
   if (transition.incident) items.push(`INCIDENT#${transition.incident.id}/STATE`);
   for (const entry of transition.timeline) items.push(`INCIDENT#${entry.incidentId}/TIMELINE#${entry.entryId}`);

@@ -260,8 +260,13 @@ describe('TocsinStack', () => {
       // Act
       const wildcards = statements.filter((statement) => JSON.stringify(statement.Resource).includes('*'));
 
-      // Assess
+      // Assess: besides X-Ray, only the public site's incident pages, by key prefix in its own bucket.
       for (const statement of wildcards) {
+        if (JSON.stringify(statement).includes('s3:PutObject')) {
+          expect(JSON.stringify(statement.Resource).match(/\*/g)).toHaveLength(1);
+          expect(JSON.stringify(statement.Resource)).toMatch(/PublicStatusBucket[0-9A-F]{8}","Arn"\]\},"\/incidents\/\*"/);
+          continue;
+        }
         expect(statement).toEqual({
           Effect: 'Allow',
           Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
@@ -294,7 +299,7 @@ describe('TocsinStack', () => {
 
       // Assess
       expect(configured.config.groups[0]).toMatchObject({ leaseDurationSeconds: 10, heartbeatSeconds: 2 });
-      expect(stack.config.markets).toEqual([{ id: 'equities', segments: [] }]);
+      expect(stack.config.markets).toEqual([{ id: 'equities', segments: [], timeZone: 'UTC' }]);
     });
 
     it.each([

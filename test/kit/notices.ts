@@ -20,6 +20,7 @@ export function notice(sequence: number, overrides: Partial<Notice> = {}): Notic
     type,
     incidentId,
     sequence,
+    typeSequence: overrides.typeSequence ?? typeSequenceOf(sequence, type),
     market: 'equities',
     segments: [],
     severity: 'critical',
@@ -30,6 +31,13 @@ export function notice(sequence: number, overrides: Partial<Notice> = {}): Notic
     fix: fixFor(type),
     ...overrides,
   };
+}
+
+/** Which notice of its type the trail's notice `sequence` is (the trail repeats after 7). */
+function typeSequenceOf(sequence: number, type: NoticeType): number {
+  let n = 0;
+  for (let s = 1; s <= sequence; s += 1) if (TRAIL[(s - 1) % TRAIL.length] === type) n += 1;
+  return Math.max(1, n);
 }
 
 /** The SNS envelope a queue receives without raw message delivery (as fauxqs and SNS write it). */

@@ -314,6 +314,79 @@ describe('NoticeReceiver', () => {
     });
   });
 
+  describe('a subscription that takes only some types (types, by typeSequence)', () => {
+    // The trail: 1 incident-opened, 2 halt, 3 update, 4 update, 5 resume-scheduled, 6 resume, 7 incident-resolved.
+    const MARKET_FACTS = ['halt', 'resume-scheduled', 'resume'] as const;
+
+    it('sees no gap where its filter withheld notices: halt, resume-scheduled, resume are delivered at once', async () => {
+      // Prepare
+      const t = setup({ types: MARKET_FACTS });
+      // Act
+      for (const n of [2, 5, 6]) await t.feed(notice(n));
+      // Assess
+      expect(t.sequences()).toEqual([2, 5, 6]);
+      expect(t.gaps).toEqual([]);
+      t.clock.advance(WAIT);
+      await t.release();
+      expect(t.missing).toEqual([]);
+    });
+
+    it('without types, the same subscription holds the halt and reports false losses', async () => {
+      // Prepare
+      const t = setup();
+      // Act
+      for (const n of [2, 5, 6]) await t.feed(notice(n));
+      t.clock.advance(WAIT);
+      await t.release();
+      // Assess
+      expect(t.gaps[0]).toEqual({ incidentId: INCIDENT, expected: 1, got: 2 });
+      expect(t.missing.map((m) => m.missing)).toEqual([[1], [3, 4]]);
+    });
+
+    it('detects a lost halt by its typeSequence, and reports it by type after the gap wait', async () => {
+      // Prepare: the incident's second halt (after a resume, a re-halt) arrives; its first never does.
+      const t = setup({ types: MARKET_FACTS });
+      const second = notice(9, { type: 'halt', typeSequence: 2 });
+      // Act
+      const held = await t.feed(second);
+      t.clock.advance(WAIT);
+      await t.release();
+      // Assess
+      expect(held.outcome).toBe('held');
+      expect(t.gaps).toEqual([{ incidentId: INCIDENT, type: 'halt', expected: 1, got: 2 }]);
+      expect(t.missing).toEqual([{ incidentId: INCIDENT, type: 'halt', missing: [1] }]);
+      expect(t.sequences()).toEqual([9]);
+    });
+
+    it('drops a halt older than the resume already delivered (by sequence, across types)', async () => {
+      // Prepare
+      const t = setup({ types: MARKET_FACTS });
+      await t.feed(notice(6));
+      // Act
+      const late = await t.feed(notice(2));
+      // Assess
+      expect(late.outcome).toBe('stale');
+      expect(t.sequences()).toEqual([6]);
+    });
+
+    it('drops a held notice released after a later notice of another type went out', async () => {
+      // Prepare: halt #2 waits for halt #1; meanwhile the resume (later) is delivered.
+      const t = setup({ types: MARKET_FACTS });
+      await t.feed(notice(4, { type: 'halt', typeSequence: 2 }));
+      await t.feed(notice(6));
+      // Act
+      t.clock.advance(WAIT);
+      await t.release();
+      // Assess
+      expect(t.sequences()).toEqual([6]);
+      expect(t.missing).toEqual([{ incidentId: INCIDENT, type: 'halt', missing: [1] }]);
+    });
+
+    it('refuses an empty list of types at construction', () => {
+      expect(() => new NoticeReceiver({ types: [] })).toThrow('types must name at least one notice type');
+    });
+  });
+
   describe('when the handler fails', () => {
     it('rejects with NoticeDeliveryError and retries the notice, in order, on its redelivery', async () => {
       // Prepare: the handler fails once on notice 2

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { callTocsin } from '../http';
 import type { CommandContext } from '../io';
+import { OptionError } from '../errors';
 import { commaList } from '../options';
 import type { CliCommandModule } from '../program';
 import { addTargetOptions, resolveTarget, type TargetOptions } from '../target';
@@ -22,6 +23,7 @@ export interface OperateReply {
   readonly command: string;
   readonly action: string;
   readonly incidentId?: string;
+  readonly silenceId?: string;
   readonly market?: MarketView;
   readonly lease?: { readonly group: string; readonly holder?: string; readonly epoch?: number; readonly drillUntil?: string };
   readonly notices?: ReadonlyArray<{ readonly noticeId: string; readonly type: string; readonly sequence: number }>;
@@ -48,6 +50,11 @@ interface CommonOptions extends TargetOptions {
   readonly at?: string;
   readonly group?: string;
   readonly to?: string;
+  readonly component?: string;
+  readonly prefix?: string;
+  readonly from?: string;
+  readonly until?: string;
+  readonly for?: string;
 }
 
 /** The JSON body, without the fields left out (the server refuses fields a command does not take). */
@@ -58,6 +65,8 @@ interface OperatorCommandSpec {
   readonly summary: string;
   /** Positional `<incidentId>`. */
   readonly incidentArgument?: boolean;
+  /** Another positional argument, sent as this field. */
+  readonly argument?: { readonly name: string; readonly field: string; readonly description: string };
   readonly options: (command: Command) => Command;
   readonly body: (options: CommonOptions) => Body;
   readonly examples: readonly string[];
@@ -131,6 +140,29 @@ const SPECS: readonly OperatorCommandSpec[] = [
     examples: ['tocsin failover --group shared-disk --to unit-2'],
   },
   {
+    name: 'silence',
+    summary: 'silence matching alarms for a maintenance window: recorded, nobody paged, nothing announced',
+    options: (c) =>
+      c
+        .option('--component <id>', 'alarms of this component')
+        .option('--market <id>', 'alarms concerning this market')
+        .option('--prefix <dedupKeyPrefix>', 'alarms whose dedup key starts with this (e.g. a CloudWatch alarm ARN up to a name prefix)')
+        .option('--from <iso>', 'when the window starts, ISO-8601 with Z or an offset; default: now')
+        .option('--until <iso>', 'when it ends, ISO-8601 with Z or an offset')
+        .option('--for <duration>', 'or how long it lasts from its start, e.g. 90m, 2h, 1h30m')
+        .requiredOption('--note <text>', 'why (shown in the status view and on the timeline)'),
+    body: (o) => ({ matchers: { component: o.component, market: o.market, dedupKeyPrefix: o.prefix }, from: o.from, until: windowEnd(o), note: o.note }),
+    examples: ['tocsin silence --component batch --for 2h --note "nightly batch patching"', 'tocsin silence --market equities --from 2020-10-03T22:00:00+09:00 --until 2020-10-04T02:00:00+09:00 --note "weekend maintenance"'],
+  },
+  {
+    name: 'unsilence',
+    summary: 'end a silence now: incidents it held page on-call if still firing',
+    argument: { name: '<silenceId>', field: 'silenceId', description: 'the silence (tocsin silences lists them)' },
+    options: note,
+    body: (o) => ({ note: o.note }),
+    examples: ['tocsin unsilence sil-20201001-070412-3fa9c1 --note "maintenance finished"'],
+  },
+  {
     name: 'drill',
     summary: "run a failover drill on a group",
     options: (c) => c.requiredOption('--group <group>', 'the failover group'),
@@ -147,21 +179,22 @@ export const OPERATOR_COMMANDS: readonly CliCommandModule[] = SPECS.map((spec) =
 function registerSpec(parent: Command, ctx: CommandContext, spec: OperatorCommandSpec): Command {
   let command = parent.command(spec.name).summary(spec.summary).description(`${capitalize(spec.summary)}: POSTs the operator command to Tocsin's operate URL.`);
   if (spec.incidentArgument) command = command.argument('<incidentId>', 'the incident');
+  if (spec.argument) command = command.argument(spec.argument.name, spec.argument.description);
   command = spec
     .options(command)
     .option('--as <name>', 'the operator to record (locally the operator; in AWS shown after the IAM caller)')
     .option('--json', 'print the reply as JSON');
   addTargetOptions(command, 'OperateUrl').addHelpText('after', ['', 'Examples:', ...spec.examples.map((e) => `  $ ${e}`)].join('\n'));
   return command.action(async (...args: unknown[]) => {
-    const options = (spec.incidentArgument ? args[1] : args[0]) as CommonOptions;
-    const incidentId = spec.incidentArgument ? (args[0] as string) : undefined;
-    await operate(spec.name, { ...(incidentId !== undefined ? { incidentId } : {}), ...spec.body(options), as: options.as }, options, ctx);
+    const positional = spec.incidentArgument || spec.argument ? (args[0] as string) : undefined;
+    const options = (positional !== undefined ? args[1] : args[0]) as CommonOptions;
+    const argument = positional === undefined ? {} : { [spec.argument?.field ?? 'incidentId']: positional };
+    await operate(spec.name, { ...argument, ...spec.body(options), as: options.as }, options, ctx);
   });
 }
 
 async function operate(name: string, fields: Body, options: CommonOptions, ctx: CommandContext): Promise<void> {
-  const body: Body = { command: name };
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) body[key] = value;
+  const body = withoutUndefined({ command: name, ...fields });
   const target = await resolveTarget(options, ctx);
   const reply = await callTocsin<OperateReply>(target, { output: 'operateUrl', method: 'POST', path: '/', body }, ctx);
   ctx.out(options.json ? JSON.stringify(reply.body) : describeReply(reply.body));
@@ -171,6 +204,7 @@ async function operate(name: string, fields: Body, options: CommonOptions, ctx: 
 export function describeReply(reply: OperateReply): string {
   const parts = [`${reply.command}: ${reply.action}`];
   if (reply.incidentId) parts.push(`incident ${reply.incidentId}`);
+  if (reply.silenceId) parts.push(`silence ${reply.silenceId}`);
   if (reply.market) parts.push(describeMarket(reply.market));
   if (reply.lease) {
     const { group, holder, epoch, drillUntil } = reply.lease;
@@ -189,6 +223,29 @@ export function describeMarket(market: MarketView): string {
   if (market.resumeAt) text += `, resumes at ${market.resumeAt}`;
   if (market.ordersAcceptedFrom) text += `, orders from ${market.ordersAcceptedFrom}`;
   return text;
+}
+
+/** The fields given, nested objects included (the server refuses a field it does not take, even when empty). */
+function withoutUndefined(fields: Body): Body {
+  const out: Body = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    out[key] = value !== null && typeof value === 'object' && !Array.isArray(value) ? withoutUndefined(value as Body) : value;
+  }
+  return out;
+}
+
+const DURATION = /^(?:(\d+)h)?(?:(\d+)m)?$/;
+
+/** `--until`, or `--from` (default now) plus `--for`; exactly one of the two. */
+export function windowEnd(options: Pick<CommonOptions, 'from' | 'until' | 'for'>, now = Date.now()): string {
+  if ((options.until === undefined) === (options.for === undefined)) throw new OptionError('--until', 'give either --until <iso> or --for <duration> (e.g. 2h), not both or neither');
+  if (options.until !== undefined) return options.until;
+  const match = DURATION.exec(options.for!);
+  if (!match || (!match[1] && !match[2])) throw new OptionError('--for', `expected a duration like 90m, 2h or 1h30m, got "${options.for}"`);
+  const start = options.from === undefined ? now : Date.parse(options.from);
+  if (Number.isNaN(start)) throw new OptionError('--from', `expected an ISO-8601 date-time with Z or an offset, got "${options.from}"`);
+  return new Date(start + (Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 60_000).toISOString();
 }
 
 function capitalize(text: string): string {

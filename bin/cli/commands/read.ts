@@ -17,7 +17,19 @@ export interface StatusReply {
   readonly markets: readonly MarketView[];
   readonly incidents: ReadonlyArray<IncidentSummary>;
   readonly groups: ReadonlyArray<{ readonly group: string; readonly holder?: string; readonly epoch?: number; readonly drillUntil?: string }>;
+  readonly silences?: ReadonlyArray<SilenceView>;
   readonly generatedAt?: string;
+}
+
+/** A silence in force or scheduled, as the status view lists it. */
+export interface SilenceView {
+  readonly silenceId: string;
+  readonly matchers: Readonly<Record<string, string>>;
+  readonly from: string;
+  readonly until: string;
+  readonly inForce: boolean;
+  readonly note: string;
+  readonly createdBy: string;
 }
 
 export interface IncidentSummary {
@@ -157,4 +169,33 @@ const timeline: CliCommandModule = {
 };
 
 /** In the order `tocsin --help` lists them. */
-export const READ_COMMANDS: readonly CliCommandModule[] = [status, incidents, timeline];
+const silences: CliCommandModule = {
+  register: (parent, ctx) =>
+    readCommand(parent, 'silences', 'list silences in force or scheduled', 'List the silences (maintenance windows) in force or scheduled, soonest end first.', [
+      'tocsin silences',
+      'tocsin silences --json',
+    ]).action(async (options: ReadOptions) => {
+      const reply = await getStatus(options, ctx);
+      const list = reply.silences ?? [];
+      if (options.json) {
+        ctx.out(JSON.stringify({ silences: list, generatedAt: reply.generatedAt }));
+        return;
+      }
+      if (list.length === 0) {
+        ctx.out('no silences');
+        return;
+      }
+      const rows = list.map((x) => [
+        x.silenceId,
+        x.inForce ? 'in force' : 'scheduled',
+        Object.entries(x.matchers).map(([k, v]) => `${k}=${v}`).join(' '),
+        x.from,
+        x.until,
+        cell(x.createdBy),
+        cell(x.note),
+      ]);
+      for (const line of table(['SILENCE', 'STATE', 'MATCHES', 'FROM', 'UNTIL', 'BY', 'NOTE'], rows)) ctx.out(line);
+    }),
+};
+
+export const READ_COMMANDS: readonly CliCommandModule[] = [status, incidents, timeline, silences];

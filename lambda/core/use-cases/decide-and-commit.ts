@@ -1,6 +1,7 @@
 import type { DecisionContext } from '../context';
 import { ConcurrentUpdateError, ContentionError } from '../errors';
 import { isNoChange, type IncidentCounts, type Transition } from '../model';
+import { withNoticeText } from '../notice-text';
 import type { IncidentStore } from '../ports';
 
 /**
@@ -26,6 +27,8 @@ export interface Outcome {
   readonly attempts: number;
   /** The incident's counters after this transition's changes, when it had any. */
   readonly counts?: IncidentCounts;
+  /** The silence a silence command created or ended. */
+  readonly silenceId?: string;
 }
 
 // Full jitter (the AWS Architecture Blog's "Exponential Backoff And Jitter"): writers that lost
@@ -42,7 +45,8 @@ export async function decideAndCommit(
   const pause = options.pause ?? defaultPause;
   let lastError: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-    const transition = await decide(options.context());
+    const ctx = options.context();
+    const transition = withNoticeText(await decide(ctx), ctx.config);
     const incidentId = transition.incident?.id ?? transition.incidentId;
     const outcome = { action: transition.action, ...(incidentId ? { incidentId } : {}), transition, attempts: attempt };
     if (isNoChange(transition)) return outcome;
