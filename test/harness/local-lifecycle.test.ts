@@ -58,6 +58,7 @@ describe('npm start (local runtime lifecycle)', () => {
       'noticeTopicArn',
       'operateUrl',
       'pageTopicArn',
+      'publicStatusUrl',
       'region',
       'snsEndpoint',
       'sqsEndpoint',
