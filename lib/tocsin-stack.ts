@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { parseConfig, type TocsinConfig, type TocsinConfigInput } from '../lambda/core/config';
 import { Failover } from './failover';
 import { Ingest } from './ingest';
+import { Monitors } from './monitors';
 import { Notices } from './notices';
 import { Operations } from './operations';
 import { OpsAlerts } from './ops-alerts';
@@ -26,7 +27,7 @@ export interface TocsinStackProps extends StackProps {
 /**
  * The whole Tocsin backend in one stack: the incident store, the participant notices topic and
  * the function publishing the store's outbox to it, the operator pages topic with the escalation
- * queue and functions, the operations alerts topic, alarm ingestion,
+ * queue and functions, the operations alerts topic, alarm ingestion, the monitor URL,
  * operator commands, standby promotion for the configured failover groups, the operators' status
  * page and the participants' public status site.
  *
@@ -46,6 +47,8 @@ export class TocsinStack extends Stack {
   public readonly opsAlerts: OpsAlerts;
   /** Alarms in: the EventBridge rule, the alarms topic and the monitor-event Function URL. */
   public readonly ingest: Ingest;
+  /** Alarms from monitors with bearer tokens: the `monitor` Function URL (Alertmanager, PagerDuty-style, monitor events). */
+  public readonly monitors: Monitors;
   /** Operator commands: the `operate` Function URL. */
   public readonly operations: Operations;
   /** Standby promotion: the heartbeat Function URL and the scheduled promoter. */
@@ -73,6 +76,7 @@ export class TocsinStack extends Stack {
     // shard is what a DynamoDB stream serves without throttling, so no other construct may add one.
     this.paging = new Paging(this, 'Paging', storeUsers);
     this.ingest = new Ingest(this, 'Ingest', storeUsers);
+    this.monitors = new Monitors(this, 'Monitors', storeUsers);
     this.operations = new Operations(this, 'Operations', storeUsers);
     this.failover = new Failover(this, 'Failover', storeUsers);
     this.statusPage = new StatusPage(this, 'StatusPage', storeUsers);
@@ -124,6 +128,10 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, 'IngestUrl', {
       description: 'Function URL (AWS_IAM auth) taking monitor events as HTTP POST',
       value: this.ingest.functionUrl.url,
+    });
+    new CfnOutput(this, 'MonitorUrl', {
+      description: 'Function URL (auth NONE; Authorization: Bearer <monitor token> required) taking POST / (monitor event), /alertmanager and /pagerduty/v2/enqueue',
+      value: this.monitors.functionUrl.url,
     });
     new CfnOutput(this, 'OperateUrl', {
       description: 'Function URL (AWS_IAM auth) taking operator commands as HTTP POST',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TextDecoder } from 'node:util';
 
 /**
  * A local stand-in for a Lambda Function URL: an HTTP server on 127.0.0.1 that turns each
@@ -76,7 +77,10 @@ export function toEvent(request: IncomingMessage, body: Buffer): Record<string, 
   }
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
-  const isText = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? 'text/plain');
+  // A body of a text type is passed as text only when it IS text: bytes that are not UTF-8 are
+  // passed base64-encoded, as Lambda passes binary, so the handler can refuse them (415) instead
+  // of reading U+FFFD where they were.
+  const isText = body.length === 0 || (TEXT_TYPES.test(headers['content-type'] ?? 'text/plain') && isUtf8(body));
   const now = new Date();
   return {
     version: '2.0',
@@ -115,4 +119,15 @@ function toResponse(result: unknown): { statusCode: number; headers: Record<stri
     return { statusCode: r.statusCode, headers: r.headers ?? {}, body };
   }
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result ?? null) };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    utf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }

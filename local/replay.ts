@@ -320,7 +320,7 @@ export function report(result: ReplayResult): string {
   const entries = [...result.incidents.flatMap((i) => i.timeline.map((e) => ({ ...e, incident: i.id }))), ...paged].sort(
     (a, b) => a.at - b.at || rank(a.kind) - rank(b.kind) || a.entryId.localeCompare(b.entryId),
   );
-  for (const e of entries) lines.push(`  ${hhmm(e.at)}  ${e.kind.padEnd(22)} ${e.actor.replace(/^alarm:arrowhead\//, 'alarm ').replace(/^alarm:arn:aws:cloudwatch:[^:]+:\d+:alarm:/, 'cloudwatch ').padEnd(24).slice(0, 24)} ${e.text.slice(0, 90)}`);
+  for (const e of entries) lines.push(`  ${hhmm(e.at)}  ${e.kind.padEnd(22)} ${e.actor.replace(/^alarm:(?:ingest:)?arrowhead\//, 'alarm ').replace(/^alarm:arn:aws:cloudwatch:[^:]+:\d+:alarm:/, 'cloudwatch ').padEnd(24).slice(0, 24)} ${e.text.slice(0, 90)}`);
   lines.push('');
   lines.push('                        2020 (real)        Tocsin (this run)');
   lines.push(`  fault                 07:04              ${hhmm(result.moments.fault)}`);

@@ -15,6 +15,8 @@ import { Promoter } from '../lambda/core/use-cases/promoter';
 import { createEscalateHandler } from '../lambda/handlers/escalate';
 import { createHeartbeatHandler } from '../lambda/handlers/heartbeat';
 import { createIngestHandler } from '../lambda/handlers/ingest';
+import { createMonitorHandler } from '../lambda/handlers/monitor';
+import { DynamoDbRateLimiter } from '../lambda/adapters/dynamodb-rate-limiter';
 import { createNotifyHandler } from '../lambda/handlers/notify';
 import { createOperateHandler } from '../lambda/handlers/operate';
 import { createPublicSiteHandler } from '../lambda/handlers/public-site';
@@ -31,13 +33,19 @@ import { StreamPoller } from './stream-poller';
 /**
  * The embedded runtime behind `npm start` and `tocsin local`: the emulators, Tocsin's resources
  * on them, and the deployed handlers wired the way AWS wires them — Function URLs (ingest,
- * operate, heartbeat, status), the table stream to notify (the event source mapping's batching,
+ * monitor, operate, heartbeat, status), the table stream to notify (the event source mapping's batching,
  * retries, bisection and on-failure queue), and the schedules (sweep, redrive). Never deployed.
  */
 
 /** The endpoint line of the local serve contract (shared/DESIGN.md, "Local serve mode"). */
 export interface LocalEndpoints {
   readonly ingestUrl: string;
+  /**
+   * The monitor URL: `POST /` (monitor event), `/alertmanager` (Alertmanager webhook, version 4),
+   * `/pagerduty/v2/enqueue` (PagerDuty Events API v2), each with `Authorization: Bearer <token>`
+   * for a token whose SHA-256 is in `monitors[]` of the configuration (shared/DESIGN.md, "Monitors").
+   */
+  readonly monitorUrl: string;
   readonly heartbeatUrl: string;
   readonly operateUrl: string;
   readonly statusUrl: string;
@@ -61,7 +69,7 @@ export interface LocalEndpoints {
 }
 
 export interface LocalRuntimeOptions {
-  /** DynamoDB Local on this port, SNS/SQS on the next, then ingest, operate, heartbeat and status. @default free ports */
+  /** DynamoDB Local on this port, SNS/SQS on the next, then ingest, operate, heartbeat, status, alarm events and monitor. @default free ports */
   readonly portBase?: number;
   /** Keep DynamoDB data in this folder across restarts. @default in memory */
   readonly dataDir?: string;
@@ -198,6 +206,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }
     }, 6);
     const publicSite = await serve(publicSiteHandler(s3, siteBucket), 7);
+    // Offset 8: 7 belongs to the public status site.
+    const monitor = await serve(createMonitorHandler({ store, limiter: new DynamoDbRateLimiter(resources.tableName), context }) as FunctionUrlHandler, 8);
 
     const publisher = new SnsNoticePublisher(resources.noticeTopicArn);
     const poller = new StreamPoller({
@@ -252,6 +262,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     return {
       endpoints: {
         ingestUrl: ingest.url,
+        monitorUrl: monitor.url,
         heartbeatUrl: heartbeat.url,
         operateUrl: operate.url,
         statusUrl: status.url,

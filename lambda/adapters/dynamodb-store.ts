@@ -26,7 +26,7 @@ import {
 import type { LeaseState, NodeState } from '../core/lease';
 import { NO_SILENCES, type SilenceSet } from '../core/silences';
 import type { OutboxStore } from '../core/outbox';
-import type { IncidentRecord, IncidentStore, LeaseGroupView, PublicSiteStore, StoredNotice } from '../core/ports';
+import type { AlarmLookup, IncidentRecord, IncidentStore, LeaseGroupView, PublicSiteStore, StoredNotice } from '../core/ports';
 import { EMPTY_SITE_INDEX, type SiteIndex } from '../core/public-status';
 
 /**
@@ -133,7 +133,7 @@ export function documentClient(client: DynamoDBClient = new DynamoDBClient({})):
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-export class DynamoDbIncidentStore implements IncidentStore, OutboxStore, PublicSiteStore {
+export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, OutboxStore, PublicSiteStore {
   private readonly tableName: string;
   private readonly client: DynamoDBDocumentClient;
   private readonly onWrite: DynamoDbIncidentStoreOptions['onWrite'];
@@ -298,6 +298,16 @@ export class DynamoDbIncidentStore implements IncidentStore, OutboxStore, Public
   public async readIncident(incidentId: string): Promise<Incident | undefined> {
     const item = await this.get(incidentKey(incidentId));
     return item ? fromItem<Incident>(item) : undefined;
+  }
+
+  public async readAlarm(dedupKey: string): Promise<AlarmState | undefined> {
+    const item = await this.get(alarmKey(dedupKey));
+    return item ? fromItem<AlarmState>(item) : undefined;
+  }
+
+  public async readIncidentAlarm(incidentId: string, dedupKey: string): Promise<IncidentAlarm | undefined> {
+    const item = await this.get({ pk: incidentPk(incidentId), sk: `${INCIDENT_ALARM}${dedupKey}` });
+    return item ? fromItem<IncidentAlarm>(item) : undefined;
   }
 
   public async readMarket(marketId: string): Promise<MarketState> {

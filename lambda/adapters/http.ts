@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ConflictError, ContentionError, NotFoundError, ValidationError } from '../core/errors';
 import { issueMessage, oneLine, toFieldProblems, truncate } from '../core/validation';
+import { parseJsonSafely } from './safe-json';
 
 /** Lambda Function URL responses (API Gateway HTTP API payload format 2.0). */
 export interface HttpResponse {
@@ -84,7 +85,9 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /**
  * Reads the JSON body of a Function URL POST, or says which 4xx the caller gets: 405 for a
  * method other than POST, 415 for a body that is not `application/json` (UTF-8), 413 for a body
- * over `maxBytes`, 400 for an empty body or one that is not JSON. `what` names the body in messages.
+ * over `maxBytes`, 415 for bytes that are not UTF-8, 400 for an empty body, one that is not JSON, or JSON that Tocsin
+ * cannot store faithfully (too deep, numbers DynamoDB cannot hold, `__proto__` keys: see
+ * `safe-json.ts`). `what` names the body in messages.
  */
 export function parseJsonRequest(event: unknown, maxBytes: number, what: string): JsonRequestResult {
   const request = functionUrlRequestSchema.safeParse(event, { error: issueMessage });
@@ -117,16 +120,15 @@ export function parseJsonRequest(event: unknown, maxBytes: number, what: string)
     try {
       textBody = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
-      return { ok: false, statusCode: 400, error: 'body is not valid UTF-8' };
+      // RFC 8259: JSON between systems is UTF-8; bytes that are not are an unsupported media type.
+      return { ok: false, statusCode: 415, error: 'body is not valid UTF-8; JSON must be UTF-8 (application/json; charset=utf-8)' };
     }
   }
 
-  try {
-    return { ok: true, value: JSON.parse(textBody) as unknown };
-  } catch (cause) {
-    return { ok: false, statusCode: 400, error: `body is not valid JSON: ${(cause as Error).message}` };
-  }
-
+  const parsed = parseJsonSafely(textBody);
+  if (parsed.ok) return { ok: true, value: parsed.value };
+  if (parsed.kind === 'syntax') return { ok: false, statusCode: 400, error: `body is not valid JSON: ${parsed.problem}` };
+  return { ok: false, statusCode: 400, error: new ValidationError(what, [{ field: parsed.field, problem: parsed.problem }]).message };
 }
 
 /** Function URLs lower-case header names; a hand-built event may not, so look case-insensitively. */

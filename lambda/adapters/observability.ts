@@ -35,6 +35,8 @@ export const METRIC = {
   escalations: 'Escalations',
   escalationFailures: 'EscalationFailures',
   sitePublished: 'PublicSitePublished',
+  monitorRequestsUnauthorized: 'MonitorRequestsUnauthorized',
+  monitorRequestsThrottled: 'MonitorRequestsThrottled',
 } as const;
 
 let pending = false;

@@ -83,6 +83,16 @@ function actorOf(signal: AlarmSignal): string {
   return `alarm:${signal.dedupKey}`;
 }
 
+/** Where the alarm came from, for its timeline entries: the source, and the monitor that sent it. */
+function sourceOf(signal: AlarmSignal): { source: AlarmSignal['source']; monitor?: string } {
+  return { source: signal.source, ...(signal.monitorId === undefined ? {} : { monitor: signal.monitorId }) };
+}
+
+/** The monitor that sent the alarm, for timeline entries that do not name the source. */
+function monitorOf(signal: AlarmSignal): { monitor?: string } {
+  return signal.monitorId === undefined ? {} : { monitor: signal.monitorId };
+}
+
 /** Decides what one alarm signal changes. */
 export function decideSignal(snapshot: SignalSnapshot, signal: AlarmSignal, ctx: DecisionContext): Transition {
   return finishPlan(planSignal(snapshot, signal, ctx));
@@ -206,9 +216,10 @@ function open(
   const draft = new IncidentDraft(incident, ctx.now).log('incident-opened', actorOf(signal), `${silencedTag(silence)}${signal.summary}`, {
     dedupKey: signal.dedupKey,
     severity: signal.severity,
-    source: signal.source,
     ...signal.details,
     ...(silence ? { silenceId: silence.id } : {}),
+    // After the details, which a monitor writes: they cannot pass for another source.
+    ...sourceOf(signal),
   });
   // Participants hear of it only as the audiences' rules say; operators always (pageOpened),
   // unless a silence holds it: then nobody, until the silence ends.
@@ -303,20 +314,20 @@ function attach(
     firing = next.status === 'firing' ? 1 : 0;
     settle = next.status === 'resolved';
     if (signal.status === 'firing') {
-      draft.log('alarm-attached', actor, `${tag}${signal.summary}`, { dedupKey: signal.dedupKey, severity: signal.severity, ...silenceData });
+      draft.log('alarm-attached', actor, `${tag}${signal.summary}`, { dedupKey: signal.dedupKey, severity: signal.severity, ...silenceData, ...monitorOf(signal) });
       action = how ?? 'attached';
     } else {
-      draft.log('alarm-resolved', actor, `${tag}OK: ${signal.summary}`, { dedupKey: signal.dedupKey, ...silenceData });
+      draft.log('alarm-resolved', actor, `${tag}OK: ${signal.summary}`, { dedupKey: signal.dedupKey, ...silenceData, ...monitorOf(signal) });
       action = how ?? 'alarm-resolved';
     }
   } else if (before === 'resolved' && next.status === 'firing') {
     firing = 1;
-    draft.log('alarm-fired-again', actor, `${tag}${signal.summary}`, { dedupKey: signal.dedupKey, ...silenceData });
+    draft.log('alarm-fired-again', actor, `${tag}${signal.summary}`, { dedupKey: signal.dedupKey, ...silenceData, ...monitorOf(signal) });
     action = how ?? 'attached';
   } else if (before === 'firing' && next.status === 'resolved') {
     firing = -1;
     settle = true;
-    draft.log('alarm-resolved', actor, `${tag}OK: ${signal.summary}`, { dedupKey: signal.dedupKey, ...silenceData });
+    draft.log('alarm-resolved', actor, `${tag}OK: ${signal.summary}`, { dedupKey: signal.dedupKey, ...silenceData, ...monitorOf(signal) });
     action = how ?? 'alarm-resolved';
   }
   // A change of state is listed on the incident; a newer report of the same state moves only the alarm's item.

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ConfigError, type FieldProblem } from './errors';
 import { SEVERITIES } from './signal';
-import { id as idSchema, toFieldProblems } from './validation';
+import { describe, id as idSchema, toFieldProblems } from './validation';
 
 /**
  * Tocsin's configuration: the same JSON for the deployed stack (a CDK prop, checked at synth
@@ -80,6 +80,24 @@ const group = z.strictObject({
   startupGraceSeconds: z.number().int().min(0, 'must be >= 0').default(300),
 });
 
+/** How many requests a monitor may make per minute when its entry says nothing (PagerDuty's own limit per integration key). */
+export const DEFAULT_MONITOR_RATE_PER_MINUTE = 120;
+
+const monitor = z.strictObject({
+  /** Who the monitor is: recorded on the timeline as the alarm's source, and the namespace of its dedup keys. */
+  id,
+  /**
+   * The SHA-256 of the monitor's bearer token, as 64 hex digits (`printf %s "$TOKEN" | sha256sum`):
+   * the configuration holds no secret.
+   */
+  tokenSha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, { error: (issue) => `must be the SHA-256 of the token as 64 hex digits, got ${describe(issue.input)}` })
+    .transform((hex) => hex.toLowerCase()),
+  /** Requests per minute (a fixed one-minute window) before the monitor is answered 429 with Retry-After. */
+  ratePerMinute: z.number().int('must be a whole number').min(1, 'must be >= 1').max(100_000, 'must be <= 100000').default(DEFAULT_MONITOR_RATE_PER_MINUTE),
+});
+
 const stage = z.strictObject({
   /** Who is paged: the `stage` message attribute operators subscribe on, e.g. `on-call`. */
   name: idSchema,
@@ -152,6 +170,8 @@ export const configSchema = z
     markets: z.array(market).min(1, 'at least one market').default([{ id: 'equities', segments: [], timeZone: 'UTC' }]),
     components: z.array(component).default([]),
     groups: z.array(group).default([]),
+    /** Monitors that may post to the monitor URL with a bearer token (Alertmanager, PagerDuty-style tools, scripts). */
+    monitors: z.array(monitor).default([]),
     policy: policy.prefault({}),
   })
   .superRefine((config, ctx) => {
@@ -181,6 +201,7 @@ export type MarketConfig = TocsinConfig['markets'][number];
 export type ComponentConfig = TocsinConfig['components'][number];
 export type GroupConfig = TocsinConfig['groups'][number];
 export type PolicyConfig = TocsinConfig['policy'];
+export type MonitorConfig = TocsinConfig['monitors'][number];
 
 /**
  * Validates a configuration and applies its defaults.
@@ -217,7 +238,7 @@ interface Problem {
 
 function crossFieldProblems(config: TocsinConfig): Problem[] {
   const problems: Problem[] = [];
-  const duplicates = (kind: 'markets' | 'components' | 'groups', ids: string[]) => {
+  const duplicates = (kind: 'markets' | 'components' | 'groups' | 'monitors', ids: string[]) => {
     ids.forEach((value, index) => {
       if (ids.indexOf(value) !== index) problems.push({ path: [kind, index, 'id'], message: `duplicate id "${value}"` });
     });
@@ -225,6 +246,13 @@ function crossFieldProblems(config: TocsinConfig): Problem[] {
   duplicates('markets', config.markets.map((m) => m.id));
   duplicates('components', config.components.map((c) => c.id));
   duplicates('groups', config.groups.map((g) => g.id));
+  duplicates('monitors', config.monitors.map((m) => m.id));
+  // One token, one monitor: otherwise which monitor a request came from would be a guess.
+  const digests = config.monitors.map((m) => m.tokenSha256);
+  digests.forEach((digest, index) => {
+    const first = digests.indexOf(digest);
+    if (first !== index) problems.push({ path: ['monitors', index, 'tokenSha256'], message: `the same token as monitors[${first}] ("${config.monitors[first]!.id}"); give each monitor a token of its own` });
+  });
 
   const marketIds = new Set(config.markets.map((m) => m.id));
   config.components.forEach((c, index) => {

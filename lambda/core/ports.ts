@@ -2,7 +2,7 @@ import type { SignalSnapshot } from './alarm-rules';
 import type { LeaseState, NodeState } from './lease';
 import type { SilenceSet } from './silences';
 import type { PublicStatus, SiteIndex } from './public-status';
-import type { EscalationTimer, Incident, IncidentCounts, MarketState, Notice, Page, TimelineEntry, Transition } from './model';
+import type { AlarmState, EscalationTimer, Incident, IncidentAlarm, IncidentCounts, MarketState, Notice, Page, TimelineEntry, Transition } from './model';
 
 /**
  * The incident store, as the domain needs it. The DynamoDB adapter implements it
@@ -88,4 +88,29 @@ export interface PublicSiteStore {
 export interface PublicSitePublisher {
   /** Publishes the whole view, and the pages of the incidents named (the others are unchanged). */
   publish(status: PublicStatus, changedIncidents: readonly string[]): Promise<void>;
+}
+
+/**
+ * Finds an alarm by its dedup key, for sources that name an alarm without describing it again
+ * (PagerDuty's `acknowledge` and `resolve` carry only the `dedup_key`). The DynamoDB store
+ * implements it beside {@link IncidentStore}.
+ */
+export interface AlarmLookup {
+  /** An alarm's newest state (the dedup guard), if any delivery of it was ever recorded. */
+  readAlarm(dedupKey: string): Promise<AlarmState | undefined>;
+  /** The alarm as an incident lists it (its component, severity, summary), if it does. */
+  readIncidentAlarm(incidentId: string, dedupKey: string): Promise<IncidentAlarm | undefined>;
+}
+
+/**
+ * Counts requests in fixed windows, settled by the store (a conditional atomic increment), so
+ * concurrent function instances share one count.
+ */
+export interface RateLimiter {
+  /**
+   * Counts one request of `key` in the window starting at `windowStart` (epoch ms) and says
+   * whether it is within `limit`; a refused request is not counted. The window's record may be
+   * forgotten after `expiresAt` (epoch ms).
+   */
+  admit(key: string, windowStart: number, limit: number, expiresAt: number): Promise<boolean>;
 }

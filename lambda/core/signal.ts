@@ -27,6 +27,11 @@ export interface AlarmSignal {
   readonly occurredAt: number;
   readonly source: 'cloudwatch' | 'monitor';
   /**
+   * The configured monitor (`monitors[].id`) that sent the alarm through the monitor URL, recorded
+   * on the timeline as the alarm's source. Absent for CloudWatch, the IAM ingest URL and Tocsin itself.
+   */
+  readonly monitorId?: string;
+  /**
    * Whether the halt policy may act on this alarm. False for warnings about what could go wrong
    * (no failover capacity), which must not stop trading on their own. @default true
    */

@@ -6,8 +6,18 @@ import { ValidationError, type FieldProblem } from './errors';
  * operator commands: every problem says which field, what arrived and what was expected.
  */
 
-export const CONTROL_CHARACTER = /[\u0000-\u001F\u007F]/;
-const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F]+/g;
+/**
+ * What no single-line text may hold: C0 controls (U+0000–U+001F), DEL and the C1 controls
+ * (U+007F–U+009F), and Unicode's Bidi_Control characters (U+061C, U+200E, U+200F, U+202A–U+202E,
+ * U+2066–U+2069), which reorder what a reader sees: an operator name or a summary could otherwise
+ * be made to read as something else on the timeline.
+ */
+export const CONTROL_CHARACTER = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]+/g;
+
+/** How {@link CONTROL_CHARACTER} reads in a message. */
+export const CONTROL_CHARACTER_RULE =
+  'control characters (U+0000–U+001F, U+007F–U+009F) or bidirectional controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069)';
 
 /** Ids: lower-case letters, digits and dashes, e.g. `shared-disk`. */
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
@@ -35,6 +45,8 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
+  // Integers beyond ±(2^53 − 1), as Tocsin's JSON reader keeps them (lambda/adapters/safe-json.ts).
+  if (typeof value === 'bigint') return `integer ${String(value).length > 40 ? `${String(value).slice(0, 40)}…` : String(value)}`;
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object') {
     const keys = Object.keys(value);
@@ -91,6 +103,9 @@ export const issueMessage: z.core.$ZodErrorMap = (issue) => {
       if (issue.origin === 'array') return `must have at most ${issue.maximum} items, got ${got}`;
       return undefined;
     }
+    case 'invalid_key':
+      // A record's key broke its rule: say which rule (the nested issues), not just "Invalid key".
+      return `key ${describe(issue.input)} refused: ${issue.issues.map((inner) => inner.message).join('; ')}`;
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     default:
@@ -176,7 +191,7 @@ export function text(max: number) {
         const code = value.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0');
         ctx.addIssue({
           code: 'custom',
-          message: `must not contain control characters (U+0000–U+001F, U+007F); found U+${code} at position ${at}`,
+          message: `must not contain ${CONTROL_CHARACTER_RULE}; found U+${code} at position ${at}`,
         });
       }
     });
@@ -195,4 +210,72 @@ export function oneLine(value: string): string {
 
 export function truncate(value: string, max: number): string {
   return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
+}
+
+/** How deep `details` may nest below themselves (the body's own nesting limit is 16). */
+export const DETAILS_MAX_DEPTH = 12;
+
+/**
+ * A free-form object kept on the timeline (`details`), checked for what DynamoDB can store and
+ * made storable: integers beyond ±(2^53 − 1) (which Tocsin's JSON reader keeps as `bigint`)
+ * become strings of their digits; a non-finite number, a number DynamoDB cannot hold (beyond
+ * ±(2^53 − 1), or below 1e-130 in magnitude), an empty key, a `__proto__` key or nesting deeper
+ * than {@link DETAILS_MAX_DEPTH} is refused, naming where.
+ */
+export function storableObject() {
+  return z.record(z.string(), z.unknown()).transform((value, ctx) => makeStorable(value, ctx) as Record<string, unknown>);
+}
+
+/** Any JSON value kept on the timeline, checked and made storable as {@link storableObject} says. */
+export function storableValue() {
+  return z.unknown().transform((value, ctx) => makeStorable(value, ctx));
+}
+
+function makeStorable(value: unknown, ctx: z.RefinementCtx): unknown {
+  const problems: Array<{ path: (string | number)[]; message: string }> = [];
+  const out = storable(value, [], 0, problems);
+  for (const problem of problems.slice(0, 5)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  return problems.length ? z.NEVER : out;
+}
+
+/**
+ * An id made from a free-form name (a Prometheus `job`, a PagerDuty `source`): lower-cased, every
+ * character outside [a-z0-9-] replaced by '-', leading dashes dropped, at most 64 characters;
+ * `fallback` when nothing is left.
+ *
+ * @example
+ * toId('node_exporter', 'alertmanager'); // 'node-exporter'
+ */
+export function toId(name: string, fallback: string): string {
+  const out = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, ID_MAX_LENGTH);
+  return out === '' ? fallback : out;
+}
+
+function storable(value: unknown, path: (string | number)[], depth: number, problems: Array<{ path: (string | number)[]; message: string }>): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || Math.abs(value) > Number.MAX_SAFE_INTEGER || (value !== 0 && Math.abs(value) < 1e-130)) {
+      problems.push({ path, message: `number ${String(value)} cannot be stored: numbers must be finite, at most ±9007199254740991 and, unless 0, at least 1e-130 in magnitude` });
+    }
+    return value;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= DETAILS_MAX_DEPTH) {
+    problems.push({ path, message: `nests deeper than ${DETAILS_MAX_DEPTH} levels` });
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((item, i) => storable(item, [...path, i], depth + 1, problems));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (key === '' || key === '__proto__') {
+      problems.push({ path: [...path, key], message: key === '' ? 'an empty key cannot be stored' : 'the key "__proto__" is not accepted' });
+      continue;
+    }
+    out[key] = storable(item, [...path, key], depth + 1, problems);
+  }
+  return out;
 }

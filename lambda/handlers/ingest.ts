@@ -1,11 +1,15 @@
-import { classifyIngestEvent, isIgnoredAlarm, parseHttpRequest, signalFromCloudWatchEvent, signalsFromSnsEvent, type IgnoredAlarm } from '../adapters/alarm-events';
+import { isIgnoredAlarm, type IgnoredAlarm } from '../adapters/inbound/cloudwatch-alarm';
+import { signalFromCloudWatchEvent } from '../adapters/inbound/eventbridge';
+import { parseHttpRequest } from '../adapters/inbound/function-url';
+import { classifyIngestEvent } from '../adapters/inbound/ingest-event';
+import { signalsFromSnsEvent } from '../adapters/inbound/sns';
 import { count, flushMetrics, logger, METRIC } from '../adapters/observability';
+import { takeSignal } from '../adapters/signal-intake';
 import { errorResponse, json, rejection, type HttpResponse } from '../adapters/http';
 import { environmentConfig, environmentStore, systemContext } from '../adapters/wiring';
 import type { DecisionContext } from '../core/context';
 import { ContentionError, ValidationError } from '../core/errors';
 import type { IncidentStore } from '../core/ports';
-import { ingestSignal } from '../core/use-cases/ingest-signal';
 import type { AlarmSignal } from '../core/signal';
 
 /**
@@ -29,19 +33,13 @@ export interface IngestResult {
 
 export function createIngestHandler(deps: IngestDependencies) {
   async function ingest(signal: AlarmSignal | IgnoredAlarm): Promise<IngestResult> {
-    count(METRIC.alarmsReceived);
     if (isIgnoredAlarm(signal)) {
+      count(METRIC.alarmsReceived);
       count(METRIC.alarmsIgnored);
       logger.info('alarm ignored', { dedupKey: signal.dedupKey, reason: signal.reason });
       return { action: 'ignored' };
     }
-    const outcome = await ingestSignal(deps.store, signal, { context: deps.context });
-    if (outcome.action === 'duplicate') count(METRIC.duplicateAlarms);
-    if (outcome.action === 'opened') count(METRIC.incidentsOpened);
-    if (outcome.transition.notices.length) count(METRIC.noticesWritten, outcome.transition.notices.length);
-    if (outcome.attempts > 1) count(METRIC.contention, outcome.attempts - 1);
-    logger.info('alarm ingested', { incidentId: outcome.incidentId, dedupKey: signal.dedupKey, status: signal.status, action: outcome.action, attempts: outcome.attempts });
-    return { ...(outcome.incidentId ? { incidentId: outcome.incidentId } : {}), action: outcome.action };
+    return takeSignal(deps.store, deps.context, signal);
   }
 
   function reject(error: ValidationError, source: string): never {

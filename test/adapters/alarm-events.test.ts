@@ -86,9 +86,10 @@ describe('sample events', () => {
     ['cloudwatch-alarm-notification-without-alarm-arn.json', { dedupKey: MEMORY_ALARM, status: 'resolved', severity: 'critical', component: 'shared-disk', market: 'equities', occurredAt: Date.UTC(2020, 8, 30, 23, 41, 7, 15) }],
   ];
   const functionUrlSamples: Array<[string, Expected]> = [
-    ['monitor-event-firing.json', { dedupKey: 'arrowhead/shared-disk/unit-1/heartbeat', status: 'firing', severity: 'critical', component: 'shared-disk', market: 'equities', occurredAt: Date.UTC(2020, 8, 30, 22, 4, 13, 482) }],
-    ['monitor-event-resolved.json', { dedupKey: 'arrowhead/shared-disk/unit-1/heartbeat', status: 'resolved', severity: 'critical', component: 'shared-disk', market: undefined, occurredAt: Date.UTC(2020, 9, 1, 8, 32, 5) }],
-    ['monitor-event-firing-base64.json', { dedupKey: 'arrowhead/market-data-feed/lag', status: 'firing', severity: 'minor', component: 'market-data-feed', market: 'equities', occurredAt: Date.UTC(2020, 8, 30, 21, 58, 30, 250) }],
+    // The IAM URL's namespace (core/dedup-keys.ts): a caller addresses its own alarms only.
+    ['monitor-event-firing.json', { dedupKey: 'ingest:arrowhead/shared-disk/unit-1/heartbeat', status: 'firing', severity: 'critical', component: 'shared-disk', market: 'equities', occurredAt: Date.UTC(2020, 8, 30, 22, 4, 13, 482) }],
+    ['monitor-event-resolved.json', { dedupKey: 'ingest:arrowhead/shared-disk/unit-1/heartbeat', status: 'resolved', severity: 'critical', component: 'shared-disk', market: undefined, occurredAt: Date.UTC(2020, 9, 1, 8, 32, 5) }],
+    ['monitor-event-firing-base64.json', { dedupKey: 'ingest:arrowhead/market-data-feed/lag', status: 'firing', severity: 'minor', component: 'market-data-feed', market: 'equities', occurredAt: Date.UTC(2020, 8, 30, 21, 58, 30, 250) }],
   ];
   const ignoredSamples = ['alarm-state-change-insufficient-data.json'];
 
@@ -240,7 +241,7 @@ describe('invalid samples', () => {
     ['function-url-severity-wrong-type.json', { kind: 'http', statusCode: 400, error: 'invalid monitor event: severity: expected one of "critical", "major", "minor", "info"; got number 1' }],
     ['function-url-unknown-status.json', { kind: 'http', statusCode: 400, error: 'invalid monitor event: status: expected one of "firing", "resolved"; got "BROKEN"' }],
     ['function-url-unknown-field.json', { kind: 'http', statusCode: 400, error: 'invalid monitor event: unknown field "priority" (allowed: dedupKey, status, severity, component, market, summary, occurredAt, details)' }],
-    ['function-url-control-characters.json', { kind: 'http', statusCode: 400, error: 'invalid monitor event: summary: must not contain control characters (U+0000–U+001F, U+007F); found U+0007 at position 11' }],
+    ['function-url-control-characters.json', { kind: 'http', statusCode: 400, error: 'invalid monitor event: summary: must not contain control characters (U+0000–U+001F, U+007F–U+009F) or bidirectional controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069); found U+0007 at position 11' }],
     ['function-url-occurred-at-impossible-date.json', { kind: 'http', statusCode: 400, error: 'invalid monitor event: occurredAt: must be an ISO-8601 date-time with seconds and an offset or Z (e.g. "2020-10-01T07:04:13+09:00"), got "2021-02-30T09:00:00+09:00"' }],
     ['function-url-occurred-at-without-offset.json', { kind: 'http', statusCode: 400, error: 'occurredAt: must be an ISO-8601 date-time with seconds and an offset or Z (e.g. "2020-10-01T07:04:13+09:00"), got "2020-10-01T07:04:13"' }],
     ['function-url-component-not-an-id.json', { kind: 'http', statusCode: 400, error: 'invalid monitor event: component: must be lower-case letters, digits and dashes (e.g. "shared-disk"), got "Shared Disk"' }],
@@ -608,9 +609,9 @@ describe('parseHttpRequest', () => {
     expect(result).toEqual({ ok: false, statusCode: 400, error: expect.stringMatching(/^body is not valid JSON: .+/) });
   });
 
-  it('rejects a base64 body that is not UTF-8 with 400', () => {
+  it('rejects a base64 body that is not UTF-8 with 415, as the README promises', () => {
     const event = httpEvent(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString('base64'), (e) => (e.isBase64Encoded = true));
-    expect(parseHttpRequest(event)).toEqual({ ok: false, statusCode: 400, error: 'body is not valid UTF-8' });
+    expect(parseHttpRequest(event)).toEqual({ ok: false, statusCode: 415, error: 'body is not valid UTF-8; JSON must be UTF-8 (application/json; charset=utf-8)' });
   });
 
   it('rejects a schema error with 400 naming the field, what arrived and what was expected', () => {

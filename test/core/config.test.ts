@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lambda/core/errors';
-import { escalationOf, parseConfig, parseConfigJson, type TocsinConfigInput } from '../../lambda/core/config';
+import { escalationOf, parseConfig, parseConfigJson, type TocsinConfigInput, DEFAULT_MONITOR_RATE_PER_MINUTE } from '../../lambda/core/config';
 
 describe('parseConfig', () => {
   it('accepts {} and applies every default', () => {
@@ -8,6 +8,7 @@ describe('parseConfig', () => {
       markets: [{ id: 'equities', segments: [], timeZone: 'UTC' }],
       components: [],
       groups: [],
+      monitors: [],
       policy: { autoResolve: true, autoResolveQuietSeconds: 60, groupBy: 'dedupKey', haltOnCritical: false, ackTimeoutSeconds: 300, announceSeverity: 'critical', languages: ['en'], maxSilenceHours: 24, retentionDays: 400, heartbeatRetentionDays: 7, resumeLeadMinutes: 15 },
     });
   });
@@ -127,4 +128,32 @@ describe('policy.escalation: the stages in force', () => {
   });
 
   // Its validation errors are specified with the two audiences: test/core/audiences.test.ts.
+});
+
+describe('monitors', () => {
+  const digest = 'a'.repeat(64);
+  const other = 'B'.repeat(64);
+
+  it('accepts monitors with a token digest, lower-casing it and applying the rate default of 120 a minute', () => {
+    const config = parseConfig({ monitors: [{ id: 'prometheus', tokenSha256: digest }, { id: 'grafana', tokenSha256: other, ratePerMinute: 600 }] });
+
+    expect(config.monitors).toEqual([
+      { id: 'prometheus', tokenSha256: digest, ratePerMinute: DEFAULT_MONITOR_RATE_PER_MINUTE },
+      { id: 'grafana', tokenSha256: 'b'.repeat(64), ratePerMinute: 600 },
+    ]);
+    expect(DEFAULT_MONITOR_RATE_PER_MINUTE).toBe(120);
+  });
+
+  it.each([
+    ['a digest that is not hex', [{ id: 'm', tokenSha256: 'z'.repeat(64) }], /monitors\[0\]\.tokenSha256: must be the SHA-256 of the token as 64 hex digits/],
+    ['a token instead of its digest', [{ id: 'm', tokenSha256: 'my-secret-token' }], /monitors\[0\]\.tokenSha256: must be the SHA-256 .*got "my-secret-token"/],
+    ['a missing digest', [{ id: 'm' }], /monitors\[0\]\.tokenSha256: /],
+    ['an id that is not an id', [{ id: 'Prometheus', tokenSha256: digest }], /monitors\[0\]\.id: /],
+    ['duplicate ids', [{ id: 'm', tokenSha256: digest }, { id: 'm', tokenSha256: other }], /monitors\[1\]\.id: duplicate id "m"/],
+    ['one token for two monitors', [{ id: 'a', tokenSha256: digest }, { id: 'b', tokenSha256: digest.toUpperCase() }], /monitors\[1\]\.tokenSha256: the same token as monitors\[0\] \("a"\)/],
+    ['a rate of 0', [{ id: 'm', tokenSha256: digest, ratePerMinute: 0 }], /monitors\[0\]\.ratePerMinute: must be >= 1/],
+    ['an unknown field', [{ id: 'm', tokenSha256: digest, token: 'secret' }], /monitors\[0\]: unknown field "token"|monitors\[0\]: .*"token"/],
+  ])('rejects %s, naming the field', (_, monitors, message) => {
+    expect(() => parseConfig({ monitors })).toThrow(message);
+  });
 });

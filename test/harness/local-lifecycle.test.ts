@@ -54,6 +54,7 @@ describe('npm start (local runtime lifecycle)', () => {
       'dynamodbEndpoint',
       'heartbeatUrl',
       'ingestUrl',
+      'monitorUrl',
       'noticeTopicArn',
       'operateUrl',
       'pageTopicArn',
@@ -82,7 +83,8 @@ describe('npm start (local runtime lifecycle)', () => {
     }
     expect(javaProcessesOnPort(dynamodbPort)).toHaveLength(1);
     // Every Function URL answers, on 127.0.0.1.
-    for (const key of ['ingestUrl', 'operateUrl', 'heartbeatUrl', 'statusUrl']) expect(endpoints[key]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    for (const key of ['ingestUrl',
+      'monitorUrl', 'operateUrl', 'heartbeatUrl', 'statusUrl']) expect(endpoints[key]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const post = (url: string, body: object) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post(endpoints.ingestUrl, { dedupKey: 'k' })).status).toBe(400);
     expect((await post(endpoints.operateUrl, { command: 'resume' })).status).toBe(409);

@@ -75,6 +75,26 @@ describe('local runtime', () => {
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
   });
+
+  it('passes bytes that are not UTF-8 through as Lambda passes binary, so they are refused with 415, not read as U+FFFD', async () => {
+    // Prepare: a monitor event whose summary holds the byte 0xFF
+    const body = Buffer.concat([Buffer.from('{"dedupKey":"utf8","status":"firing","severity":"major","component":"x","summary":"bad '), Buffer.from([0xff]), Buffer.from('","occurredAt":"2020-10-01T07:04:00Z"}')]);
+
+    // Act
+    const response = await fetch(runtime.endpoints.ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+    // Assess
+    expect(response.status).toBe(415);
+    expect(((await response.json()) as { error: string }).error).toMatch(/not valid UTF-8/);
+  });
+
+  it('serves the monitor URL, which refuses a request without a bearer token', async () => {
+    const response = await fetch(`${runtime.endpoints.monitorUrl}alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="tocsin"');
+    expect(await response.json()).toEqual({ error: 'missing or invalid bearer token' });
+  });
 });
 
 describe('local runtime: failover over real time', () => {

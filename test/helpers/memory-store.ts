@@ -16,7 +16,7 @@ import {
   type TimelineEntry,
   type Transition,
 } from '../../lambda/core/model';
-import type { IncidentRecord, IncidentStore, LeaseGroupView, PublicSiteStore, StoredNotice } from '../../lambda/core/ports';
+import type { AlarmLookup, IncidentRecord, IncidentStore, LeaseGroupView, PublicSiteStore, StoredNotice } from '../../lambda/core/ports';
 import { NO_SILENCES, type SilenceSet } from '../../lambda/core/silences';
 import { EMPTY_SITE_INDEX, type SiteIndex } from '../../lambda/core/public-status';
 
@@ -43,7 +43,7 @@ import { EMPTY_SITE_INDEX, type SiteIndex } from '../../lambda/core/public-statu
  * await ingestSignal(store, signal, { context: clock.context(config) });
  * store.incidentAlarms('inc-1'); // [{ dedupKey, status, … }]
  */
-export class MemoryIncidentStore implements IncidentStore, PublicSiteStore {
+export class MemoryIncidentStore implements IncidentStore, AlarmLookup, PublicSiteStore {
   private readonly groups = new Map<string, GroupState>();
   private readonly alarms = new Map<string, AlarmState>();
   private readonly incidents = new Map<string, Incident>();
@@ -117,6 +117,14 @@ export class MemoryIncidentStore implements IncidentStore, PublicSiteStore {
   public async readIncident(incidentId: string): Promise<Incident | undefined> {
     await this.checkpoint('readIncident', [incidentId]);
     return copyOf(this.incidents.get(incidentId));
+  }
+
+  public async readAlarm(dedupKey: string): Promise<AlarmState | undefined> {
+    return copyOf(this.alarms.get(dedupKey));
+  }
+
+  public async readIncidentAlarm(incidentId: string, dedupKey: string): Promise<IncidentAlarm | undefined> {
+    return copyOf(this.listed.get(incidentId)?.get(dedupKey));
   }
 
   public async readMarket(marketId: string): Promise<MarketState> {

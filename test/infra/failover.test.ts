@@ -120,7 +120,7 @@ describe('Failover', () => {
       expect(fnResource(ids.heartbeat).Properties).toMatchObject({ Timeout: 5, MemorySize: 256 });
     });
 
-    it('has a Function URL with IAM authentication, and nothing in the stack is public', () => {
+    it('has a Function URL with IAM authentication, and nothing in the stack is public but the monitor URL', () => {
       template.templateMatches({
         Resources: {
           [ids.url]: {
@@ -129,8 +129,11 @@ describe('Failover', () => {
           },
         },
       });
-      expect(template.findResources('AWS::Lambda::Permission', { Properties: { Principal: '*' } })).toEqual({});
-      expect(template.findResources('AWS::Lambda::Url', { Properties: { AuthType: 'NONE' } })).toEqual({});
+      // The monitor URL checks bearer tokens itself (test/infra/monitors.test.ts).
+      const monitorFn = { 'Fn::GetAtt': [logicalId(stack, stack.monitors.function), 'Arn'] };
+      const publicPermissions = Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { Principal: '*' } }));
+      expect(publicPermissions.map((p) => p.Properties.FunctionName)).toEqual([monitorFn, monitorFn]);
+      expect(Object.keys(template.findResources('AWS::Lambda::Url', { Properties: { AuthType: 'NONE' } }))).toEqual([logicalId(stack, stack.monitors.functionUrl)]);
     });
   });
 
@@ -350,7 +353,7 @@ describe('Failover', () => {
 
     it('keeps every output the stack had before', () => {
       expect(Object.keys(template.findOutputs('*')).sort()).toEqual(
-        ['AlarmsTopicArn', 'HeartbeatUrl', 'IngestUrl', 'NoticeTopicArn', 'OperateUrl', 'OpsTopicArn', 'PageTopicArn', 'PublicStatusUrl', 'StatusUrl', 'TableName'].sort(),
+        ['AlarmsTopicArn', 'HeartbeatUrl', 'IngestUrl', 'MonitorUrl', 'NoticeTopicArn', 'OperateUrl', 'OpsTopicArn', 'PageTopicArn', 'PublicStatusUrl', 'StatusUrl', 'TableName'].sort(),
       );
     });
   });

@@ -259,8 +259,9 @@ describe('Ingest', () => {
           [ids.url]: { Type: 'AWS::Lambda::Url', Properties: { AuthType: 'AWS_IAM', TargetFunctionArn: fnArn() } },
         },
       });
-      expect(template.findResources('AWS::Lambda::Permission', { Properties: { Principal: '*' } })).toEqual({});
-      expect(template.findResources('AWS::Lambda::Url', { Properties: { AuthType: 'NONE' } })).toEqual({});
+      // The only public URL is the Monitors construct's (test/infra/monitors.test.ts), never ingest's.
+      expect(template.findResources('AWS::Lambda::Permission', { Properties: { Principal: '*', FunctionName: fnArn() } })).toEqual({});
+      expect(template.findResources('AWS::Lambda::Url', { Properties: { AuthType: 'NONE', TargetFunctionArn: fnArn() } })).toEqual({});
     });
   });
 

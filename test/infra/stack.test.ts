@@ -297,7 +297,7 @@ describe('TocsinStack', () => {
 
     it('alarms on throttles of every function that must not wait', () => {
       const throttles = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => a.Properties.MetricName === 'Throttles');
-      expect(throttles).toHaveLength(8);
+      expect(throttles).toHaveLength(9);
       for (const alarm of throttles) expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [expect.anything()] });
     });
   });
