@@ -8,6 +8,7 @@ describe('parseConfig', () => {
       markets: [{ id: 'equities', segments: [] }],
       components: [],
       groups: [],
+      participants: [],
       policy: { autoResolve: true, autoResolveQuietSeconds: 60, groupBy: 'dedupKey', haltOnCritical: false, ackTimeoutSeconds: 300, announceSeverity: 'critical', maxSilenceHours: 24, resumeLeadMinutes: 15 },
     });
   });
