@@ -22,8 +22,8 @@ async function main(): Promise<void> {
     strict: true,
   });
   const portBase = values['port-base'] === undefined ? undefined : Number(values['port-base']);
-  if (portBase !== undefined && (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65529)) {
-    throw new Error(`--port-base must be a whole number from 1024 to 65529, got "${values['port-base']}"`);
+  if (portBase !== undefined && (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65527)) {
+    throw new Error(`--port-base must be a whole number from 1024 to 65527, got "${values['port-base']}"`);
   }
   const log = (line: string) => process.stderr.write(`[tocsin] ${line}\n`);
   // stdout carries only the endpoint line: the handlers' logs (Powertools, in dev mode through

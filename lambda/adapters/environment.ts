@@ -15,6 +15,8 @@ export const ENV = {
   opsTopicArn: 'OPS_TOPIC_ARN',
   /** Optional Tocsin configuration, as JSON (see `lambda/core/config.ts`). */
   config: 'CONFIG',
+  /** Optional URL where participants answer readiness polls; `operate` names it in the poll's notice. */
+  respondUrl: 'RESPOND_URL',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

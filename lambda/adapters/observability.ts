@@ -34,6 +34,8 @@ export const METRIC = {
   pageFailures: 'PageFailures',
   escalations: 'Escalations',
   escalationFailures: 'EscalationFailures',
+  answersRecorded: 'ReadinessAnswers',
+  answersRejected: 'ReadinessAnswersRejected',
 } as const;
 
 let pending = false;

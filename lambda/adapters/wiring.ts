@@ -38,6 +38,12 @@ export function systemContext(configuration: TocsinConfig, clock: () => number =
   };
 }
 
+/** `{ respondUrl }` from `RESPOND_URL` when the stack sets it, else nothing. */
+export function optionalRespondUrl(env: NodeJS.ProcessEnv = process.env): { respondUrl?: string } {
+  const value = env[ENV.respondUrl];
+  return value ? { respondUrl: value } : {};
+}
+
 export function environmentStore(env: NodeJS.ProcessEnv = process.env): DynamoDbIncidentStore {
   return new DynamoDbIncidentStore({ tableName: requireEnv(ENV.tableName, env) });
 }

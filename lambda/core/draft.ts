@@ -167,7 +167,9 @@ export class IncidentDraft {
       : this.extra.alarm
         ? `a${fnv1a(this.extra.alarm.dedupKey)}-${pad(this.extra.alarm.version)}`
         : poll
-          ? `p${fnv1a(poll.pollId)}-${pad(poll.version)}`
+          ? // After the incident's own entries of the same millisecond (the poll opened at version
+            // readVersion): `v…0007p…` sorts after `v…0007.00` and before `v…0008.00`.
+            `v${pad(this.readVersion)}p${fnv1a(poll.pollId)}-${pad(poll.version)}`
           : undefined;
     if (this.entries.length && suffix === undefined) {
       throw new Error(`timeline entries for ${this.current.id} need a versioned write (the incident, an alarm or a poll) to be numbered`);

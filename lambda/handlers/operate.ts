@@ -1,17 +1,18 @@
 import { errorResponse, functionUrlRequest, json, parseJsonRequest, rejection, type HttpResponse } from '../adapters/http';
 import { count, flushMetrics, logger, METRIC } from '../adapters/observability';
-import { environmentConfig, environmentStore, systemContext } from '../adapters/wiring';
+import { environmentConfig, environmentStore, optionalRespondUrl, systemContext } from '../adapters/wiring';
 import { parseOperatorCommand } from '../core/commands';
 import type { DecisionContext } from '../core/context';
 import { ContentionError, TocsinError, ValidationError } from '../core/errors';
 import { leaseView } from '../core/lease';
 import { marketView } from '../core/market';
+import type { Notice } from '../core/model';
 import type { IncidentStore } from '../core/ports';
 import { runCommand } from '../core/use-cases/dispatch';
 
 /**
  * `operate` (Function URL, AWS_IAM auth in AWS): operator commands — ack, declare-halt,
- * schedule-resume, resume, resolve, annotate. The operator recorded on the timeline is the IAM
+ * poll-readiness, schedule-resume, resume, resolve, annotate, announce, failover, drill, silence. The operator recorded on the timeline is the IAM
  * caller in AWS (with `as` appended as a display name), and `as` locally.
  */
 
@@ -20,6 +21,8 @@ export const COMMAND_MAX_BYTES = 16 * 1024;
 export interface OperateDependencies {
   readonly store: IncidentStore;
   readonly context: () => DecisionContext;
+  /** Where participants answer readiness polls, named in the poll's notice. @default not named */
+  readonly respondUrl?: string;
 }
 
 export function createOperateHandler(deps: OperateDependencies) {
@@ -33,18 +36,20 @@ export function createOperateHandler(deps: OperateDependencies) {
       }
       const command = parseOperatorCommand(body.value);
       const actor = request?.callerArn ? `${request.callerArn}${command.as ? ` (as ${command.as})` : ''}` : (command.as ?? 'anonymous');
-      const outcome = await runCommand(deps.store, command, actor, { context: deps.context });
+      const outcome = await runCommand(deps.store, command, actor, { context: deps.context, ...(deps.respondUrl ? { respondUrl: deps.respondUrl } : {}) });
       count(METRIC.commandsRun);
       if (outcome.transition.notices.length) count(METRIC.noticesWritten, outcome.transition.notices.length);
-      logger.info('command run', { incidentId: outcome.incidentId, silenceId: outcome.silenceId, command: command.command, actor, action: outcome.action });
+      logger.info('command run', { incidentId: outcome.incidentId, silenceId: outcome.silenceId, pollId: outcome.pollId, command: command.command, actor, action: outcome.action });
       return json(200, {
         ok: true,
         command: command.command,
         action: outcome.action,
         ...(outcome.incidentId ? { incidentId: outcome.incidentId } : {}),
         ...(outcome.silenceId ? { silenceId: outcome.silenceId } : {}),
+        ...(outcome.pollId ? { pollId: outcome.pollId } : {}),
         ...(outcome.transition.market ? { market: marketView(outcome.transition.market) } : {}),
         ...(outcome.transition.lease ? { lease: leaseView(outcome.transition.lease) } : {}),
+        ...quorumOf(outcome.transition.notices),
         notices: outcome.transition.notices.map((n) => ({ noticeId: n.noticeId, type: n.type, sequence: n.sequence })),
       });
     } catch (error) {
@@ -65,10 +70,16 @@ export function createOperateHandler(deps: OperateDependencies) {
   };
 }
 
+/** What a scheduled resumption rested on (the readiness poll's tally), as its notice tells participants. */
+function quorumOf(notices: readonly Notice[]): { quorum?: unknown } {
+  const quorum = notices.find((n) => n.type === 'resume-scheduled')?.detail.quorum;
+  return quorum === undefined ? {} : { quorum };
+}
+
 let deployed: ReturnType<typeof createOperateHandler> | undefined;
 
 /** The Lambda entry point. */
 export const handler = (event: unknown) => {
-  deployed ??= createOperateHandler({ store: environmentStore(), context: systemContext(environmentConfig()) });
+  deployed ??= createOperateHandler({ store: environmentStore(), context: systemContext(environmentConfig()), ...optionalRespondUrl() });
   return deployed(event);
 };

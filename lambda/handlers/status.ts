@@ -8,6 +8,8 @@ import { leaseView } from '../core/lease';
 import { marketView } from '../core/market';
 import type { Incident, TimelineEntry } from '../core/model';
 import type { IncidentStore, StoredNotice } from '../core/ports';
+import { percent } from '../core/quorum';
+import { answersView, pollView } from '../core/readiness-poll';
 import { currentSilences, inForce, silenceEnd, type Silence } from '../core/silences';
 
 /**
@@ -17,6 +19,9 @@ import { currentSilences, inForce, silenceEnd, type Silence } from '../core/sile
  *   (`marketView`), the open incidents oldest first, and the lease of every configured group
  *   that has one (`leaseView`).
  * - `GET /incidents/<id>` → `{incident, timeline, notices}`; 404 `{error}` for an unknown incident.
+ * - `GET /polls/<id>` → `{poll, answers}`: a readiness poll, its tally, and each configured
+ *   participant's answer; 404 `{error}` for an unknown poll. A market being resumed shows its
+ *   latest poll (with the tally) in `GET /` as `markets[].poll`.
  * - JSON, unless the `accept` header prefers `text/html` (a browser): then the same resource as a
  *   small self-contained HTML page, every stored string escaped.
  * - Any other path → 404 `{error}`; a method other than GET or HEAD → 405 with `allow: GET`.
@@ -28,6 +33,7 @@ export interface StatusDependencies {
 }
 
 const INCIDENT_PATH = /^\/incidents\/([^/]+)\/?$/;
+const POLL_PATH = /^\/polls\/([^/]+)\/?$/;
 
 export function createStatusHandler(deps: StatusDependencies) {
   return async function handler(event: unknown): Promise<HttpResponse> {
@@ -70,7 +76,19 @@ async function route(deps: StatusDependencies, path: string, html: boolean): Pro
     };
     return html ? page(200, `Tocsin — incident ${incidentId}`, incidentHtml(view)) : json(200, view, READ_HEADERS);
   }
-  const message = `no such resource ${JSON.stringify(path.slice(0, 200))}; try / or /incidents/<incidentId>`;
+  const poll = POLL_PATH.exec(path);
+  if (poll) {
+    const pollId = safeDecode(poll[1]!);
+    const record = await deps.store.readPoll(pollId);
+    if (!record) {
+      const message = new NotFoundError('poll', pollId).message;
+      return html ? page(404, 'Tocsin — unknown poll', `<h1>${escapeHtml(message)}</h1><p><a href="/">All markets</a></p>`) : json(404, { error: message }, READ_HEADERS);
+    }
+    const { config, now } = deps.context();
+    const view = { poll: pollView(record, config, now), answers: answersView(record, config) };
+    return html ? page(200, `Tocsin — readiness poll ${pollId}`, pollHtml(view)) : json(200, view, READ_HEADERS);
+  }
+  const message = `no such resource ${JSON.stringify(path.slice(0, 200))}; try /, /incidents/<incidentId> or /polls/<pollId>`;
   return html ? page(404, 'Tocsin — not found', `<h1>${escapeHtml(message)}</h1><p><a href="/">All markets</a></p>`) : json(404, { error: message }, READ_HEADERS);
 }
 
@@ -90,13 +108,20 @@ interface Overview {
 async function readOverview(deps: StatusDependencies): Promise<Overview> {
   const { config, now } = deps.context();
   const [markets, incidents, leases, silences] = await Promise.all([
-    Promise.all(config.markets.map((m) => deps.store.readMarket(m.id))),
+    Promise.all(
+      config.markets.map(async (m) => {
+        const market = await deps.store.readMarket(m.id);
+        // A market being resumed shows the poll its resumption is decided on.
+        const poll = market.status !== 'trading' && market.pollId ? await deps.store.readPoll(market.pollId) : undefined;
+        return { ...marketView(market), ...(poll ? { poll: pollView(poll, config, now) } : {}) };
+      }),
+    ),
     deps.store.openIncidents(),
     Promise.all(config.groups.map((g) => deps.store.readLeaseGroup(g.id))),
     deps.store.readSilences(),
   ]);
   return {
-    markets: markets.map(marketView),
+    markets,
     incidents: [...incidents].sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id)).map((i) => incidentSummary(i, config)),
     groups: leases.flatMap(({ lease }) => (lease ? [leaseView(lease)] : [])),
     silences: currentSilences(silences, now).map((silence) => silenceView(silence, now)),
@@ -238,7 +263,56 @@ function marketHtml(m: View): string {
   ].filter(Boolean);
   const statusClass = escapeHtml(m.status);
   return `<p class="market ${statusClass}">${escapeHtml(m.market)}: ${escapeHtml(String(m.status).toUpperCase())}${scope}</p>` +
-    (facts.length ? `<p>${facts.join(' · ')}</p>` : '');
+    (facts.length ? `<p>${facts.join(' · ')}</p>` : '') +
+    (m.poll ? pollSummaryHtml(m.poll as View) : '');
+}
+
+const pollLink = (id: unknown) => `<a href="/polls/${escapeHtml(encodeURIComponent(String(id)))}">${escapeHtml(id)}</a>`;
+
+/** The open (or latest) readiness poll of a market: the tally against the quorum, and who has not answered. */
+function pollSummaryHtml(p: View): string {
+  const tally = p.tally as { valueShare: number; retailValueShare: number; retailParticipants: number; met: boolean; missing: string[]; notReady: string[] };
+  const quorum = p.quorum as { valueShare: number; retailValueShare: number; retailParticipants: number } | undefined;
+  const against = (value: string, required: string | undefined) => (required === undefined ? escapeHtml(value) : `${escapeHtml(value)} <small>of ${escapeHtml(required)}</small>`);
+  const verdict = quorum ? (tally.met ? 'quorum met' : 'quorum not met') : 'no quorum configured';
+  return `<h2>Readiness poll ${pollLink(p.pollId)} <small>(${escapeHtml(p.status)}${p.closedReason ? `: ${escapeHtml(p.closedReason)}` : ''}, answers by ${escapeHtml(p.respondBy)})</small></h2>` +
+    table(
+      ['Value share ready', 'Retail value share ready', 'Retail brokers ready', 'Verdict', 'Not answered', 'Not ready'],
+      [[
+        against(percent(tally.valueShare), quorum && percent(quorum.valueShare)),
+        against(percent(tally.retailValueShare), quorum && percent(quorum.retailValueShare)),
+        against(String(tally.retailParticipants), quorum && String(quorum.retailParticipants)),
+        escapeHtml(verdict),
+        escapeHtml(tally.missing.join(', ') || 'none'),
+        escapeHtml(tally.notReady.join(', ') || 'none'),
+      ]],
+      '',
+    );
+}
+
+function pollHtml(v: { poll: View; answers: View[] }): string {
+  return [
+    '<p><a href="/">All markets</a></p>',
+    `<h1>Readiness poll ${escapeHtml(v.poll.pollId)}</h1>`,
+    `<p>Market ${escapeHtml(v.poll.market)}, incident ${incidentLink(v.poll.incidentId)}; opened ${escapeHtml(v.poll.openedAt)} by ${escapeHtml(v.poll.openedBy)}.</p>`,
+    pollSummaryHtml(v.poll),
+    '<h2>Answers</h2>',
+    table(
+      ['Participant', 'Name', 'Value share', 'Retail', 'Retail value share', 'Answer', 'At', 'By', 'Note'],
+      v.answers.map((a) => [
+        escapeHtml(a.participantId),
+        escapeHtml(a.name),
+        escapeHtml(percent(Number(a.tradingValueShare))),
+        escapeHtml(a.retail ? 'yes' : 'no'),
+        escapeHtml(percent(Number(a.retailValueShare))),
+        escapeHtml(a.answer),
+        escapeHtml(a.answeredAt ?? ''),
+        escapeHtml(a.answeredBy ?? ''),
+        escapeHtml(a.note ?? ''),
+      ]),
+      'No participants configured.',
+    ),
+  ].join('\n');
 }
 
 function overviewHtml(o: Overview): string {

@@ -58,6 +58,7 @@ describe('npm start (local runtime lifecycle)', () => {
       'operateUrl',
       'pageTopicArn',
       'region',
+      'respondUrl',
       'snsEndpoint',
       'sqsEndpoint',
       'statusUrl',
@@ -81,12 +82,13 @@ describe('npm start (local runtime lifecycle)', () => {
     }
     expect(javaProcessesOnPort(dynamodbPort)).toHaveLength(1);
     // Every Function URL answers, on 127.0.0.1.
-    for (const key of ['ingestUrl', 'operateUrl', 'heartbeatUrl', 'statusUrl']) expect(endpoints[key]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    for (const key of ['ingestUrl', 'operateUrl', 'heartbeatUrl', 'statusUrl', 'respondUrl']) expect(endpoints[key]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const post = (url: string, body: object) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post(endpoints.ingestUrl, { dedupKey: 'k' })).status).toBe(400);
     expect((await post(endpoints.operateUrl, { command: 'resume' })).status).toBe(409);
     expect((await post(endpoints.heartbeatUrl, { group: 'none', nodeId: 'n', ready: true })).status).toBe(404);
     expect((await fetch(endpoints.statusUrl, { headers: { accept: 'application/json' } })).status).toBe(200);
+    expect((await post(endpoints.respondUrl, { pollId: 'poll-none', participantId: 'nobody', ready: true })).status).toBe(404);
 
     child.kill(signal);
     const { code } = await exited;
