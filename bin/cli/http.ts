@@ -167,7 +167,8 @@ function httpError(status: number, parsed: unknown, text: string, url: URL, targ
     const state = typeof body.state === 'object' && body.state !== null ? describeState(body.state as Record<string, unknown>) : '';
     return new TocsinHttpError(status, parsed, `${error ?? 'conflict'}${state ? ` (state: ${state})` : ''}`);
   }
-  if ([400, 404, 503].includes(status) && error) {
+  // 403 with Tocsin's own `error` (an answer signed by another participant's account), not Lambda's auth refusal.
+  if ([400, 403, 404, 503].includes(status) && error) {
     return new TocsinHttpError(status, parsed, status === 503 ? `${error}; try again` : error);
   }
   if ((status === 403 || status === 401) && !target.local) {
@@ -175,7 +176,7 @@ function httpError(status: number, parsed: unknown, text: string, url: URL, targ
       status,
       parsed,
       `Tocsin at ${url.href} refused the credentials (HTTP ${status}${awsMessage ? ` ${awsMessage}` : ''}): ` +
-        'the caller needs lambda:InvokeFunctionUrl on the function, and the request must be signed for its region',
+        'the caller needs lambda:InvokeFunctionUrl and lambda:InvokeFunction on the function (both, for Function URLs created since October 2025), and the request must be signed for its region',
     );
   }
   return new TocsinHttpError(status, parsed, `Tocsin at ${url.href} answered HTTP ${status}: ${error ?? awsMessage ?? snippet(text)}`);

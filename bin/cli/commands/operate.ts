@@ -24,9 +24,25 @@ export interface OperateReply {
   readonly action: string;
   readonly incidentId?: string;
   readonly silenceId?: string;
+  /** The readiness poll `poll-readiness` opened. */
+  readonly pollId?: string;
+  /** What a scheduled resumption rested on: the readiness poll's tally (and an override). */
+  readonly quorum?: QuorumView;
   readonly market?: MarketView;
   readonly lease?: { readonly group: string; readonly holder?: string; readonly epoch?: number; readonly drillUntil?: string };
   readonly notices?: ReadonlyArray<{ readonly noticeId: string; readonly type: string; readonly sequence: number }>;
+}
+
+/** A readiness poll's tally (`tally` in shared/DESIGN.md, "Resumption"), with what it was held against. */
+export interface QuorumView {
+  readonly valueShare: number;
+  readonly retailValueShare: number;
+  readonly retailParticipants: number;
+  readonly met: boolean;
+  readonly missing: readonly string[];
+  readonly notReady?: readonly string[];
+  readonly pollId?: string;
+  readonly override?: string;
 }
 
 /** A market as Tocsin shows it (`marketView`), in the operate reply and the status page. */
@@ -55,6 +71,8 @@ interface CommonOptions extends TargetOptions {
   readonly from?: string;
   readonly until?: string;
   readonly for?: string;
+  readonly respondBy?: string;
+  readonly override?: string;
 }
 
 /** The JSON body, without the fields left out (the server refuses fields a command does not take). */
@@ -119,11 +137,21 @@ const SPECS: readonly OperatorCommandSpec[] = [
     examples: ['tocsin declare-halt --market equities --note "shared disk failure"', 'tocsin declare-halt --segments prime,growth --incident INC-1'],
   },
   {
+    name: 'poll-readiness',
+    summary: 'ask every participant whether it can take part in the resumption of a halted market',
+    options: (c) => note(market(c)).option('--respond-by <iso>', 'answers are taken until then, ISO-8601 with Z or an offset; default: 30 minutes from now'),
+    body: (o) => ({ market: o.market, respondBy: o.respondBy, note: o.note }),
+    examples: ['tocsin poll-readiness --market equities --respond-by 2020-10-01T12:20:00+09:00 --note "Afternoon session planned at 12:30."'],
+  },
+  {
     name: 'schedule-resume',
-    summary: 'schedule the resumption of a halted market',
-    options: (c) => note(market(c)).requiredOption('--at <iso>', 'when trading resumes, ISO-8601 with Z or an offset (e.g. 2020-10-02T09:00:00+09:00)'),
-    body: (o) => ({ market: o.market, effectiveAt: o.at, note: o.note }),
-    examples: ['tocsin schedule-resume --at 2020-10-02T09:00:00+09:00 --market equities'],
+    summary: 'schedule the resumption of a halted market (with a quorum configured, the latest readiness poll must meet it)',
+    options: (c) =>
+      note(market(c))
+        .requiredOption('--at <iso>', 'when trading resumes, ISO-8601 with Z or an offset (e.g. 2020-10-02T09:00:00+09:00)')
+        .option('--override <reason>', 'schedule without the readiness quorum; the reason is recorded and announced to participants'),
+    body: (o) => ({ market: o.market, effectiveAt: o.at, note: o.note, override: o.override }),
+    examples: ['tocsin schedule-resume --at 2020-10-02T09:00:00+09:00 --market equities', 'tocsin schedule-resume --at 2020-10-02T09:00:00+09:00 --override "next trading day, normal opening"'],
   },
   {
     name: 'resume',
@@ -205,6 +233,8 @@ export function describeReply(reply: OperateReply): string {
   const parts = [`${reply.command}: ${reply.action}`];
   if (reply.incidentId) parts.push(`incident ${reply.incidentId}`);
   if (reply.silenceId) parts.push(`silence ${reply.silenceId}`);
+  if (reply.pollId) parts.push(`poll ${reply.pollId}`);
+  if (reply.quorum) parts.push(describeQuorumView(reply.quorum));
   if (reply.market) parts.push(describeMarket(reply.market));
   if (reply.lease) {
     const { group, holder, epoch, drillUntil } = reply.lease;
@@ -213,6 +243,15 @@ export function describeReply(reply: OperateReply): string {
   const notices = reply.notices ?? [];
   parts.push(notices.length ? `notices ${notices.map((n) => `${n.noticeId} (${n.type} #${n.sequence})`).join(', ')}` : 'no notices');
   return parts.join('; ');
+}
+
+/** `quorum met: 55 % of value, 35 % of retail value, 2 retail brokers ready; not answered: broker-d` */
+export function describeQuorumView(q: QuorumView): string {
+  const pct = (share: number) => `${+(share * 100).toFixed(2)} %`;
+  const verdict = q.override !== undefined ? `quorum not met, overridden (${q.override})` : q.met ? 'quorum met' : 'quorum not met';
+  const missing = q.missing.length ? `; not answered: ${q.missing.join(', ')}` : '';
+  const notReady = q.notReady?.length ? `; not ready: ${q.notReady.join(', ')}` : '';
+  return `${verdict}: ${pct(q.valueShare)} of value, ${pct(q.retailValueShare)} of retail value, ${q.retailParticipants} retail broker${q.retailParticipants === 1 ? '' : 's'} ready${missing}${notReady}`;
 }
 
 /** `market equities halted (prime, growth) since …, resumes at …, orders from …` */
