@@ -125,7 +125,10 @@ export function scheduleResume(
   const readiness = request.admit?.();
   const ordersAcceptedFrom = request.effectiveAt - leadMs;
   const scope = market.segments.length ? `segments ${market.segments.join(', ')} of ${market.id}` : `market ${market.id}`;
-  const text = `Trading on ${scope} resumes at ${iso(request.effectiveAt)}; orders accepted from ${iso(ordersAcceptedFrom)}.`;
+  const configured = marketConfig(ctx.config, market.id);
+  // People read the market's own clock: named beside the instant when the market has a time zone.
+  const local = (ms: number) => (configured.timeZone === undefined ? '' : ` (${formatLocal(ms, configured.timeZone)})`);
+  const text = `Trading on ${scope} resumes at ${iso(request.effectiveAt)}${local(request.effectiveAt)}; orders accepted from ${iso(ordersAcceptedFrom)}${local(ordersAcceptedFrom)}.`;
   const quorumText = readinessText(readiness);
   draft
     .log('resume-scheduled', request.actor, `${text} ${quorumText} ${request.note ?? ''}`.replace(/ +/g, ' ').trim(), {
