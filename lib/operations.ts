@@ -9,7 +9,7 @@ import { ENV } from '../lambda/adapters/environment';
 import type { TocsinConfig } from '../lambda/core/config';
 import { createFunction } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
-import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
+import { grantStoreAccess, storeSettings, type StoreAccess } from './store-access';
 
 /** Properties of {@link Operations}. */
 export interface OperationsProps {
@@ -58,13 +58,14 @@ export class Operations extends Construct {
   public constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
     const { table, config, opsAlerts } = props;
-    // Before anything is built: a configuration too large for Lambda's environment fails here.
-    const environment = { ...storeEnvironment(table, config), ...(props.respondUrl !== undefined ? { [ENV.respondUrl]: props.respondUrl } : {}) };
+    // Before anything is built: a configuration too large even for the bundle fails here.
+    const store = storeSettings(table, config);
 
     this.function = createFunction(this, 'Function', {
       entry: join(__dirname, '..', 'lambda', 'handlers', 'operate.ts'),
       description: 'Tocsin operate: operator commands on incidents and markets',
-      environment,
+      ...store,
+      environment: { ...store.environment, ...(props.respondUrl !== undefined ? { [ENV.respondUrl]: props.respondUrl } : {}) },
     });
     grantStoreAccess(this.function, table, OPERATE_STORE_ACCESS);
 

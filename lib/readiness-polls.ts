@@ -10,7 +10,7 @@ import { METRIC } from '../lambda/adapters/observability';
 import type { TocsinConfig } from '../lambda/core/config';
 import { ANY_IN_A_PERIOD, createFunction, tocsinMetric } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
-import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
+import { grantStoreAccess, storeSettings, type StoreAccess } from './store-access';
 
 /** Properties of {@link ReadinessPolls}. */
 export interface ReadinessPollsProps {
@@ -71,13 +71,13 @@ export class ReadinessPolls extends Construct {
   public constructor(scope: Construct, id: string, props: ReadinessPollsProps) {
     super(scope, id);
     const { table, config, opsAlerts } = props;
-    // Before anything is built: a configuration too large for Lambda's environment fails here.
-    const environment = storeEnvironment(table, config);
+    // Before anything is built: a configuration too large even for the bundle fails here.
+    const store = storeSettings(table, config);
 
     this.function = createFunction(this, 'Function', {
       entry: join(__dirname, '..', 'lambda', 'handlers', 'respond.ts'),
       description: "Tocsin respond: participants' answers to readiness polls",
-      environment,
+      ...store,
     });
     grantStoreAccess(this.function, table, RESPOND_STORE_ACCESS);
 

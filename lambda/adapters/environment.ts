@@ -20,3 +20,10 @@ export const ENV = {
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/**
+ * The global identifier esbuild replaces with the configuration's JSON (a string literal) when the
+ * configuration is too large for `CONFIG` (`lib/store-access.ts`); `wiring.ts` reads it by this very
+ * name, so the two must stay equal.
+ */
+export const BUNDLED_CONFIG_IDENTIFIER = 'TOCSIN_BUNDLED_CONFIG';

@@ -17,10 +17,22 @@ export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): 
 
 let config: TocsinConfig | undefined;
 
-/** The configuration from `CONFIG`; a bad one fails the first invocation with a message naming the field. */
+/** esbuild's `define` replaces it with the configuration's JSON in a bundle built with one (`BUNDLED_CONFIG_IDENTIFIER`). */
+declare const TOCSIN_BUNDLED_CONFIG: string | undefined;
+
+/** The configuration written into this bundle (one too large for `CONFIG`), if any. */
+export function bundledConfig(): string | undefined {
+  // `typeof` of an identifier nothing defines is "undefined", not a ReferenceError: unbundled code (tests, serve mode) has none.
+  return typeof TOCSIN_BUNDLED_CONFIG === 'string' ? TOCSIN_BUNDLED_CONFIG : undefined;
+}
+
+/**
+ * The configuration from `CONFIG`, else the one written into the bundle; a bad one fails the first
+ * invocation with a message naming the field.
+ */
 export function environmentConfig(env: NodeJS.ProcessEnv = process.env): TocsinConfig {
-  if (env !== process.env) return parseConfigJson(env[ENV.config]);
-  config ??= parseConfigJson(env[ENV.config]);
+  if (env !== process.env) return parseConfigJson(env[ENV.config] ?? bundledConfig());
+  config ??= parseConfigJson(env[ENV.config] ?? bundledConfig());
   return config;
 }
 

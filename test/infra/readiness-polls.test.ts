@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -11,6 +11,7 @@ import { OpsAlerts } from '../../lib/ops-alerts';
 import { PARTICIPANT_INVOKE_ACTIONS, ReadinessPolls, RESPOND_STORE_ACCESS } from '../../lib/readiness-polls';
 import { TABLE_KEY_ACTIONS } from '../../lib/store-access';
 import { TocsinStack } from '../../lib/tocsin-stack';
+import { PROJECT_ROOT } from '../helpers/processes';
 import { actionsOf, logicalId, SAMPLE_CONFIG, statementsOfRole, synthesizeTocsin, synthWithAwsSolutionsChecks, type SynthesizedTocsin } from './template-helpers';
 
 /**
@@ -187,6 +188,53 @@ describe('ReadinessPolls', () => {
       new ReadinessPolls(small, 'ReadinessPolls', { table, config: parseConfig(config), opsAlerts: new OpsAlerts(small, 'OpsAlerts') });
       return Template.fromStack(small);
     }
+
+    it("writes ninety participants (too many for Lambda's 4 KB environment) into the bundle, and the bundled handler reads them", async () => {
+      // Prepare: a market's worth of participants, each on its own account; synthesized under the
+      // project, so that the bundle finds the AWS SDK (left out of it) in node_modules.
+      const participants = Array.from({ length: 90 }, (_, n) => ({
+        id: `p-${String(n).padStart(2, '0')}`,
+        name: `Participant ${n} Securities Co., Ltd.`,
+        accountId: String(200000000000 + n),
+        tradingValueShare: 0.01,
+      }));
+      mkdirSync(join(PROJECT_ROOT, 'cdk.out'), { recursive: true });
+      const outdir = mkdtempSync(join(PROJECT_ROOT, 'cdk.out', 'readiness-'));
+      const saved = { config: process.env[ENV.config], table: process.env[ENV.tableName] };
+      try {
+        const small = new Stack(new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } }), 'Large');
+        const table = new dynamodb.Table(small, 'Table', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING } });
+        const polls = new ReadinessPolls(small, 'ReadinessPolls', { table, config: parseConfig({ participants }), opsAlerts: new OpsAlerts(small, 'OpsAlerts') });
+        const template = Template.fromStack(small);
+        const fn = template.findResources('AWS::Lambda::Function')[logicalId(small, polls.function)]!;
+        // No CONFIG from another test file of this worker: the bundle alone must carry the configuration.
+        delete process.env[ENV.config];
+        process.env[ENV.tableName] = 'never-read-here';
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const bundled = require(join(outdir, fn.Metadata['aws:asset:path'] as string, 'index.js')) as { handler: (event: unknown) => Promise<{ statusCode: number; body: string }> };
+
+        // Act: p-88's account answers for p-89, the 90th participant: refused before the store is read.
+        const sample = JSON.parse(readFileSync(join(PROJECT_ROOT, 'events', 'respond', 'readiness-answer.json'), 'utf8')) as Record<string, any>;
+        const event = {
+          ...sample,
+          requestContext: { ...sample.requestContext, authorizer: { iam: { ...sample.requestContext.authorizer.iam, accountId: '200000000088' } } },
+          body: JSON.stringify({ pollId: 'poll-1', participantId: 'p-89', ready: true }),
+        };
+        const reply = await bundled.handler(event);
+
+        // Assess
+        expect(Object.keys(fn.Properties.Environment.Variables)).not.toContain(ENV.config);
+        expect(reply.statusCode).toBe(403);
+        expect(JSON.parse(reply.body).error).toBe('account 200000000088 may not answer for participant "p-89": sign with the participant\'s own account');
+        template.resourceCountIs('AWS::Lambda::Permission', 180);
+      } finally {
+        if (saved.config === undefined) delete process.env[ENV.config];
+        else process.env[ENV.config] = saved.config;
+        if (saved.table === undefined) delete process.env[ENV.tableName];
+        else process.env[ENV.tableName] = saved.table;
+        rmSync(outdir, { recursive: true, force: true });
+      }
+    });
 
     it('grants no account anything when no participant has an accountId', () => {
       // Act

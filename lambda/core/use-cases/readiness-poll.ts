@@ -1,7 +1,7 @@
 import type { PollCommand } from '../commands';
 import { commandMarket } from '../market-commands';
 import type { IncidentStore } from '../ports';
-import { decideAnswer, decidePoll, tallyOfPoll, type AnswerCaller, type PollAnswerRequest } from '../readiness-poll';
+import { answeringParticipant, decideAnswer, decidePoll, tallyOfPoll, type AnswerCaller, type PollAnswerRequest } from '../readiness-poll';
 import type { Tally } from '../quorum';
 import { decideAndCommit, type Outcome, type UseCaseOptions } from './decide-and-commit';
 
@@ -47,6 +47,8 @@ export interface AnswerOutcome extends Outcome {
 export async function answerPoll(store: IncidentStore, request: PollAnswerRequest, caller: AnswerCaller, options: UseCaseOptions): Promise<AnswerOutcome> {
   let tally: Tally | undefined;
   const outcome = await decideAndCommit(store, `answer of ${request.participantId} to ${request.pollId}`, options, async (ctx) => {
+    // Who may answer is decided on the configuration alone: a caller speaking for another participant reads nothing.
+    answeringParticipant(request, caller, ctx.config);
     const record = await store.readPoll(request.pollId);
     const incident = record ? await store.readIncident(record.poll.incidentId) : undefined;
     const transition = decideAnswer(request, record, incident, caller, ctx);
