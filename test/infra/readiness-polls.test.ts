@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -181,12 +182,17 @@ describe('ReadinessPolls', () => {
   });
 
   describe('on its own', () => {
-    /** The construct alone in a small stack (one bundle), for the branches of its props. */
+    /** The construct alone in a small stack (one bundle), for the branches of its props; synthesized into a folder removed after. */
     function alone(config: TocsinConfigInput): Template {
-      const small = new Stack(new App(), 'Small');
-      const table = new dynamodb.Table(small, 'Table', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING } });
-      new ReadinessPolls(small, 'ReadinessPolls', { table, config: parseConfig(config), opsAlerts: new OpsAlerts(small, 'OpsAlerts') });
-      return Template.fromStack(small);
+      const outdir = mkdtempSync(join(tmpdir(), 'tocsin-readiness-alone-'));
+      try {
+        const small = new Stack(new App({ outdir }), 'Small');
+        const table = new dynamodb.Table(small, 'Table', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING } });
+        new ReadinessPolls(small, 'ReadinessPolls', { table, config: parseConfig(config), opsAlerts: new OpsAlerts(small, 'OpsAlerts') });
+        return Template.fromStack(small);
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
     }
 
     it("writes ninety participants (too many for Lambda's 4 KB environment) into the bundle, and the bundled handler reads them", async () => {
