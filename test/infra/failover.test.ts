@@ -350,7 +350,7 @@ describe('Failover', () => {
 
     it('keeps every output the stack had before', () => {
       expect(Object.keys(template.findOutputs('*')).sort()).toEqual(
-        ['AlarmsTopicArn', 'HeartbeatUrl', 'IngestUrl', 'NoticeTopicArn', 'OperateUrl', 'OpsTopicArn', 'PageTopicArn', 'StatusUrl', 'TableName'].sort(),
+        ['AlarmsTopicArn', 'HeartbeatUrl', 'IngestUrl', 'NoticeTopicArn', 'OperateUrl', 'OpsTopicArn', 'PageTopicArn', 'RespondUrl', 'StatusUrl', 'TableName'].sort(),
       );
     });
   });
