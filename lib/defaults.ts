@@ -78,6 +78,13 @@ export interface TocsinFunctionProps
    * @default - only the house variables
    */
   readonly environment?: Record<string, string>;
+  /**
+   * Global identifiers esbuild replaces with these JSON values when bundling (its `define`): what
+   * does not fit in Lambda's 4 KB of environment, such as a large configuration (`storeSettings`).
+   *
+   * @default - none
+   */
+  readonly define?: Record<string, string>;
 }
 
 /**
@@ -97,7 +104,7 @@ export interface TocsinFunctionProps
  * store.table.grantReadWriteData(ingest);
  */
 export function createFunction(scope: Construct, id: string, props: TocsinFunctionProps): NodejsFunction {
-  const { logRetention, environment, ...functionProps } = props;
+  const { logRetention, environment, define, ...functionProps } = props;
 
   // Created explicitly so that its retention is ours, not Lambda's default of "never expire".
   const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
@@ -130,6 +137,7 @@ export function createFunction(scope: Construct, id: string, props: TocsinFuncti
       // function well under 250 KB and its cold start short. The SDK calls Tocsin makes are
       // long-stable ones (GetItem, TransactWriteItems, Publish), so runtime drift is harmless.
       externalModules: ['@aws-sdk/*'],
+      ...(define ? { define } : {}),
     },
     environment: {
       NODE_OPTIONS: FUNCTION_DEFAULTS.nodeOptions,

@@ -11,7 +11,7 @@ import type { GroupConfig, TocsinConfig } from '../lambda/core/config';
 import { ConfigError } from '../lambda/core/errors';
 import { ANY_IN_A_PERIOD, createFunction, scheduleEveryMinute, tocsinMetric } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
-import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
+import { grantStoreAccess, storeSettings, type StoreAccess } from './store-access';
 
 /** Properties of {@link Failover}. */
 export interface FailoverProps {
@@ -136,15 +136,15 @@ export class Failover extends Construct {
   public constructor(scope: Construct, id: string, props: FailoverProps) {
     super(scope, id);
     const { table, config, opsAlerts } = props;
-    // Before anything is built: a configuration too large for Lambda's environment, or a lease
+    // Before anything is built: a configuration too large even for the bundle, or a lease
     // too long for Lambda's timeout, fails here.
-    const environment = storeEnvironment(table, config);
+    const store = storeSettings(table, config);
     const timeout = promoteTimeout(config);
 
     this.heartbeatFunction = createFunction(this, 'HeartbeatFunction', {
       entry: join(__dirname, '..', 'lambda', 'handlers', 'heartbeat.ts'),
       description: 'Tocsin heartbeat: renews the lease of the primary, records standby readiness, fences stale nodes',
-      environment,
+      ...store,
       timeout: HEARTBEAT_TIMEOUT,
     });
     grantStoreAccess(this.heartbeatFunction, table, HEARTBEAT_STORE_ACCESS);
@@ -153,7 +153,7 @@ export class Failover extends Construct {
     this.promoteFunction = createFunction(this, 'PromoteFunction', {
       entry: join(__dirname, '..', 'lambda', 'handlers', 'promote.ts'),
       description: 'Tocsin promote: watches failover leases and promotes a ready standby when the primary falls silent',
-      environment,
+      ...store,
       timeout,
       // A failed or timed-out run is not retried: the next minute's run is already watching.
       retryAttempts: 0,

@@ -17,7 +17,7 @@ import type { TocsinConfig } from '../lambda/core/config';
 import { createCloudWatchTopic } from './alarm-topic';
 import { ANY_IN_A_PERIOD, createDeadLetterQueue, createFunction, scheduleEveryMinute, tocsinMetric } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
-import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
+import { grantStoreAccess, storeSettings, type StoreAccess } from './store-access';
 
 /** Properties of {@link Ingest}. */
 export interface IngestProps {
@@ -98,8 +98,8 @@ export class Ingest extends Construct {
   public constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
     const { table, config, opsAlerts } = props;
-    // Before anything is built: a configuration too large for Lambda's environment fails here.
-    const environment = storeEnvironment(table, config);
+    // Before anything is built: a configuration too large even for the bundle fails here.
+    const store = storeSettings(table, config);
 
     this.deadLetterQueue = createDeadLetterQueue(
       this,
@@ -112,7 +112,7 @@ export class Ingest extends Construct {
     this.function = createFunction(this, 'Function', {
       entry: join(__dirname, '..', 'lambda', 'handlers', 'ingest.ts'),
       description: 'Tocsin ingest: CloudWatch alarms and monitor events to incidents',
-      environment,
+      ...store,
       retryAttempts: RETRY_ATTEMPTS,
       onFailure: new SqsDestination(this.deadLetterQueue),
     });
@@ -121,7 +121,7 @@ export class Ingest extends Construct {
     this.sweepFunction = createFunction(this, 'SweepFunction', {
       entry: join(__dirname, '..', 'lambda', 'handlers', 'sweep.ts'),
       description: 'Tocsin sweep: auto-resolves incidents whose alarms stayed OK for the quiet time',
-      environment,
+      ...store,
       timeout: Duration.seconds(50),
     });
     grantStoreAccess(this.sweepFunction, table, SWEEP_STORE_ACCESS);

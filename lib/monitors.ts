@@ -10,7 +10,7 @@ import type { TocsinConfig } from '../lambda/core/config';
 import { ANY_IN_A_PERIOD, createFunction, tocsinMetric } from './defaults';
 import { INGEST_STORE_ACCESS } from './ingest';
 import type { OpsAlerts } from './ops-alerts';
-import { grantStoreAccess, storeEnvironment } from './store-access';
+import { grantStoreAccess, storeSettings } from './store-access';
 
 /** Properties of {@link Monitors}. */
 export interface MonitorsProps {
@@ -63,12 +63,13 @@ export class Monitors extends Construct {
     if (!Number.isInteger(reserved) || reserved < 1) {
       throw new Error(`Monitors reservedConcurrentExecutions must be a whole number >= 1 (0 would refuse every monitor); got ${reserved}`);
     }
-    const environment = storeEnvironment(table, config);
+    // Before anything is built: a configuration too large even for the bundle fails here.
+    const store = storeSettings(table, config);
 
     this.function = createFunction(this, 'Function', {
       entry: join(__dirname, '..', 'lambda', 'handlers', 'monitor.ts'),
       description: 'Tocsin monitor: Alertmanager, PagerDuty-style and Tocsin monitor events with bearer tokens',
-      environment,
+      ...store,
       // A 1,000-alert Alertmanager webhook is 1,000 alarms: 4 at a time, a few ms each on DynamoDB.
       timeout: Duration.seconds(30),
       reservedConcurrentExecutions: reserved,

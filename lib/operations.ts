@@ -5,10 +5,11 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { ENV } from '../lambda/adapters/environment';
 import type { TocsinConfig } from '../lambda/core/config';
 import { createFunction } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
-import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
+import { grantStoreAccess, storeSettings, type StoreAccess } from './store-access';
 
 /** Properties of {@link Operations}. */
 export interface OperationsProps {
@@ -18,6 +19,13 @@ export interface OperationsProps {
   readonly config: TocsinConfig;
   /** Where the alarm on this construct's own failures goes. */
   readonly opsAlerts: OpsAlerts;
+  /**
+   * Where participants answer readiness polls (the `ReadinessPolls` URL), named in each poll's
+   * notice; passed to the function as `RESPOND_URL`.
+   *
+   * @default - the notice does not name it
+   */
+  readonly respondUrl?: string;
 }
 
 /**
@@ -29,7 +37,7 @@ export const OPERATE_STORE_ACCESS: StoreAccess = {
 };
 
 /**
- * Operator commands (ack, declare-halt, schedule-resume, resume, resolve, annotate): the `operate`
+ * Operator commands (ack, declare-halt, poll-readiness, schedule-resume, resume, resolve, annotate, …): the `operate`
  * function behind a Function URL with IAM authentication, so every command is signed and the
  * timeline records the IAM caller who ran it.
  *
@@ -50,13 +58,14 @@ export class Operations extends Construct {
   public constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
     const { table, config, opsAlerts } = props;
-    // Before anything is built: a configuration too large for Lambda's environment fails here.
-    const environment = storeEnvironment(table, config);
+    // Before anything is built: a configuration too large even for the bundle fails here.
+    const store = storeSettings(table, config);
 
     this.function = createFunction(this, 'Function', {
       entry: join(__dirname, '..', 'lambda', 'handlers', 'operate.ts'),
       description: 'Tocsin operate: operator commands on incidents and markets',
-      environment,
+      ...store,
+      environment: { ...store.environment, ...(props.respondUrl !== undefined ? { [ENV.respondUrl]: props.respondUrl } : {}) },
     });
     grantStoreAccess(this.function, table, OPERATE_STORE_ACCESS);
 

@@ -24,7 +24,7 @@ import {
   TOPIC_PUBLISHER_KEY_ACTIONS,
 } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
-import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
+import { grantStoreAccess, storeSettings, type StoreAccess } from './store-access';
 
 /** Properties of {@link Paging}. */
 export interface PagingProps {
@@ -141,8 +141,8 @@ export class Paging extends Construct {
     if (streamArn === undefined) {
       throw new Error(`Paging needs a table with a stream (the pages and timers feed); ${table.node.path} has none`);
     }
-    // Before anything is built: a configuration too large for Lambda's environment fails here.
-    const escalateEnvironment = storeEnvironment(table, config);
+    // Before anything is built: a configuration too large even for the bundle fails here.
+    const escalateStore = storeSettings(table, config);
 
     this.key = new kms.Key(this, 'Key', {
       description: 'Tocsin operator pages topic',
@@ -212,7 +212,8 @@ export class Paging extends Construct {
     this.escalateFunction = createFunction(this, 'EscalateFunction', {
       entry: join(__dirname, '..', 'lambda', 'handlers', 'escalate.ts'),
       description: 'Tocsin escalate: pages the next escalation stage of an incident nobody has acknowledged',
-      environment: { ...escalateEnvironment, [ENV.escalationQueueUrl]: this.escalationQueue.queueUrl },
+      ...escalateStore,
+      environment: { ...escalateStore.environment, [ENV.escalationQueueUrl]: this.escalationQueue.queueUrl },
       timeout: ESCALATE_TIMEOUT,
     });
     // A mapping of our own rather than SqsEventSource, whose grantConsumeMessages adds actions the

@@ -16,7 +16,7 @@ import type { TocsinConfig } from '../lambda/core/config';
 import { SITE_MAX_AGE_SECONDS } from '../lambda/views/public-site';
 import { acknowledge, ANY_IN_A_PERIOD, createDeadLetterQueue, createFunction, scheduleEveryMinute } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
-import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
+import { grantStoreAccess, storeSettings, type StoreAccess } from './store-access';
 
 /** Properties of {@link PublicStatus}. */
 export interface PublicStatusProps {
@@ -78,7 +78,8 @@ export class PublicStatus extends Construct {
   public constructor(scope: Construct, id: string, props: PublicStatusProps) {
     super(scope, id);
     const { table, noticeTopic, config, opsAlerts } = props;
-    const environment = storeEnvironment(table, config);
+    // Before anything is built: a configuration too large even for the bundle fails here.
+    const store = storeSettings(table, config);
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -131,7 +132,8 @@ export class PublicStatus extends Construct {
     this.function = createFunction(this, 'Function', {
       entry: join(__dirname, '..', 'lambda', 'handlers', 'public-site.ts'),
       description: 'Tocsin public-site: rebuilds the public market status site from the store',
-      environment: { ...environment, [ENV.siteBucket]: this.bucket.bucketName },
+      ...store,
+      environment: { ...store.environment, [ENV.siteBucket]: this.bucket.bucketName },
       // One rebuild at a time: the last one shows the latest state.
       reservedConcurrentExecutions: 1,
     });

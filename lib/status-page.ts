@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { TocsinConfig } from '../lambda/core/config';
 import { createFunction } from './defaults';
 import type { OpsAlerts } from './ops-alerts';
-import { grantStoreAccess, storeEnvironment, type StoreAccess } from './store-access';
+import { grantStoreAccess, storeSettings, type StoreAccess } from './store-access';
 
 /** Properties of {@link StatusPage}. */
 export interface StatusPageProps {
@@ -48,12 +48,12 @@ export class StatusPage extends Construct {
   public constructor(scope: Construct, id: string, props: StatusPageProps) {
     super(scope, id);
     const { table, config, opsAlerts } = props;
-    const environment = storeEnvironment(table, config);
+    const store = storeSettings(table, config);
 
     this.function = createFunction(this, 'Function', {
       entry: join(__dirname, '..', 'lambda', 'handlers', 'status.ts'),
       description: 'Tocsin status: market status and incident timelines (HTML and JSON)',
-      environment,
+      ...store,
     });
     grantStoreAccess(this.function, table, STATUS_STORE_ACCESS);
 

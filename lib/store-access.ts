@@ -1,6 +1,6 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ENV } from '../lambda/adapters/environment';
+import { BUNDLED_CONFIG_IDENTIFIER, ENV } from '../lambda/adapters/environment';
 import { TABLE_SCHEMA } from '../lambda/adapters/table-schema';
 import type { TocsinConfig } from '../lambda/core/config';
 
@@ -76,20 +76,38 @@ export function grantStoreAccess(grantee: iam.IGrantable, table: dynamodb.ITable
 }
 
 /**
- * Environment of a function that works on the incident store: the table's name and the
- * configuration, as the JSON that `lambda/adapters/wiring.ts` parses.
- *
- * @throws Error when the configuration's JSON exceeds {@link CONFIG_MAX_BYTES}.
+ * The largest configuration written into a bundle: far more than 300 participants and hundreds of
+ * components need, and small beside a Lambda deployment package.
  */
-export function storeEnvironment(table: dynamodb.ITable, config: TocsinConfig): Record<string, string> {
+export const BUNDLED_CONFIG_MAX_BYTES = 256 * 1024;
+
+/** How a function that works on the incident store is told the table and the configuration. */
+export interface StoreFunctionSettings {
+  /** `TABLE_NAME`, and `CONFIG` when the configuration fits in Lambda's environment. */
+  readonly environment: Record<string, string>;
+  /**
+   * What esbuild writes into the bundle (`define`): the configuration, when it is too large for the
+   * environment (a market's ~90 participants are). `lambda/adapters/wiring.ts` reads it where
+   * `CONFIG` is absent. Absent when `CONFIG` carries the configuration.
+   */
+  readonly define?: Record<string, string>;
+}
+
+/**
+ * Settings of a function that works on the incident store: the table's name and the
+ * configuration, as the JSON that `lambda/adapters/wiring.ts` parses — in `CONFIG` when it fits in
+ * {@link CONFIG_MAX_BYTES}, else written into the function's bundle (so a change of configuration
+ * is a new code asset, deployed like any other).
+ *
+ * @throws Error when the configuration's JSON exceeds {@link BUNDLED_CONFIG_MAX_BYTES}.
+ */
+export function storeSettings(table: dynamodb.ITable, config: TocsinConfig): StoreFunctionSettings {
   const json = JSON.stringify(config);
   const bytes = Buffer.byteLength(json, 'utf8');
-  if (bytes > CONFIG_MAX_BYTES) {
-    // Found here rather than by a failed deployment: Lambda refuses an environment over 4 KB.
-    throw new Error(
-      `the configuration is ${bytes} bytes as JSON, but a function's ${ENV.config} variable may take at most ` +
-        `${CONFIG_MAX_BYTES} (Lambda allows 4 KB of environment in all): use shorter ids or fewer components`,
-    );
+  if (bytes <= CONFIG_MAX_BYTES) return { environment: { [ENV.tableName]: table.tableName, [ENV.config]: json } };
+  if (bytes > BUNDLED_CONFIG_MAX_BYTES) {
+    throw new Error(`the configuration is ${bytes} bytes as JSON; at most ${BUNDLED_CONFIG_MAX_BYTES} are taken (use fewer components or participants)`);
   }
-  return { [ENV.tableName]: table.tableName, [ENV.config]: json };
+  // Lambda refuses an environment over 4 KB: the configuration goes into the code instead.
+  return { environment: { [ENV.tableName]: table.tableName }, define: { [BUNDLED_CONFIG_IDENTIFIER]: JSON.stringify(json) } };
 }

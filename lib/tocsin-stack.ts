@@ -10,6 +10,7 @@ import { Operations } from './operations';
 import { OpsAlerts } from './ops-alerts';
 import { Paging } from './paging';
 import { PublicStatus } from './public-status';
+import { ReadinessPolls } from './readiness-polls';
 import { StatusPage } from './status-page';
 import { Store } from './store';
 
@@ -28,8 +29,8 @@ export interface TocsinStackProps extends StackProps {
  * The whole Tocsin backend in one stack: the incident store, the participant notices topic and
  * the function publishing the store's outbox to it, the operator pages topic with the escalation
  * queue and functions, the operations alerts topic, alarm ingestion, the monitor URL,
- * operator commands, standby promotion for the configured failover groups, the operators' status
- * page and the participants' public status site.
+ * operator commands, participants' readiness answers, standby promotion for the configured
+ * failover groups, the operators' status page and the participants' public status site.
  *
  * @throws ConfigError at synth time when `config` is invalid, naming the field, e.g.
  *   `invalid configuration: groups[0].leaseDurationSeconds: must be more than 3 × heartbeatSeconds (6), got 5`
@@ -57,6 +58,8 @@ export class TocsinStack extends Stack {
   public readonly statusPage: StatusPage;
   /** The participants' public status site (CloudFront over a private bucket). */
   public readonly publicStatus: PublicStatus;
+  /** Participants' answers to readiness polls: the `respond` Function URL, open to the configured participants' accounts. */
+  public readonly readinessPolls: ReadinessPolls;
 
   public constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
     // Before super(): an invalid configuration must not leave a half-built stack in the app.
@@ -77,7 +80,9 @@ export class TocsinStack extends Stack {
     this.paging = new Paging(this, 'Paging', storeUsers);
     this.ingest = new Ingest(this, 'Ingest', storeUsers);
     this.monitors = new Monitors(this, 'Monitors', storeUsers);
-    this.operations = new Operations(this, 'Operations', storeUsers);
+    this.readinessPolls = new ReadinessPolls(this, 'ReadinessPolls', storeUsers);
+    // Operations names the respond URL in each readiness poll's notice.
+    this.operations = new Operations(this, 'Operations', { ...storeUsers, respondUrl: this.readinessPolls.functionUrl.url });
     this.failover = new Failover(this, 'Failover', storeUsers);
     this.statusPage = new StatusPage(this, 'StatusPage', storeUsers);
     this.publicStatus = new PublicStatus(this, 'PublicStatus', { ...storeUsers, noticeTopic: this.notices.topic });
@@ -140,6 +145,11 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, 'HeartbeatUrl', {
       description: 'Function URL (AWS_IAM auth) taking node heartbeats as HTTP POST {group, nodeId, ready, epoch?}',
       value: this.failover.heartbeatUrl.url,
+    });
+    new CfnOutput(this, 'RespondUrl', {
+      description:
+        "Function URL (AWS_IAM auth) taking participants' readiness answers as HTTP POST {pollId, participantId, ready, note?}, signed by the participant's own account",
+      value: this.readinessPolls.functionUrl.url,
     });
     new CfnOutput(this, 'StatusUrl', {
       description: 'Function URL (AWS_IAM auth) serving market status and incident timelines: GET / and /incidents/<id>, HTML or JSON',

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 
 /**
- * `npm start`: replays the TSE morning of 1 October 2020 on embedded emulators and prints the
- * timeline (`--scenario no-standby` for the standby that was never ready, `--speed N` for the
- * acceleration).
+ * `npm start`: replays the TSE morning of 1 October 2020 on embedded emulators — and the afternoon
+ * it did not have, resuming by TSE's 2021 rules — and prints the timeline (`--scenario no-standby`
+ * for the standby that was never ready, `--scenario no-quorum` for too few participants ready to
+ * resume the same day, `--speed N` for the acceleration).
  *
  * `npm start -- --serve` (and `tocsin local`): runs Tocsin locally and stays up until Ctrl-C
  * (SIGINT) or SIGTERM. Prints exactly one JSON line with the endpoints on stdout; everything
@@ -23,8 +24,8 @@ async function main(): Promise<void> {
     strict: true,
   });
   const portBase = values['port-base'] === undefined ? undefined : Number(values['port-base']);
-  if (portBase !== undefined && (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65527)) {
-    throw new Error(`--port-base must be a whole number from 1024 to 65527, got "${values['port-base']}"`);
+  if (portBase !== undefined && (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65526)) {
+    throw new Error(`--port-base must be a whole number from 1024 to 65526, got "${values['port-base']}"`);
   }
   const log = (line: string) => process.stderr.write(`[tocsin] ${line}\n`);
   // stdout carries only the endpoint line: the handlers' logs (Powertools, in dev mode through
@@ -38,12 +39,12 @@ async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startLocalRuntime } = require('./runtime') as typeof import('./runtime');
   if (!values.serve) {
-    const scenario = values.scenario ?? 'tse-2020';
-    if (scenario !== 'tse-2020' && scenario !== 'no-standby') throw new Error(`--scenario must be tse-2020 or no-standby, got "${scenario}"`);
+    const scenario = (values.scenario ?? 'tse-2020') as import('./replay').Scenario;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { replay, report, SCENARIOS } = require('./replay') as typeof import('./replay');
+    if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}, got "${values.scenario}"`);
     const speed = values.speed === undefined ? 20 : Number(values.speed);
     if (!(speed >= 1 && speed <= 200)) throw new Error(`--speed must be a number from 1 to 200, got "${values.speed}"`);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { replay, report } = require('./replay') as typeof import('./replay');
     const started = Date.now();
     const result = await replay({ scenario, speed, progress: (line) => log(`${line}  [${((Date.now() - started) / 1000).toFixed(1)} s]`) });
     process.stdout.write(`${report(result)}\n`);

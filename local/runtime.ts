@@ -22,6 +22,7 @@ import { createOperateHandler } from '../lambda/handlers/operate';
 import { createPublicSiteHandler } from '../lambda/handlers/public-site';
 import { createPagesHandler } from '../lambda/handlers/pages';
 import { createRedriveHandler } from '../lambda/handlers/redrive';
+import { createRespondHandler } from '../lambda/handlers/respond';
 import { createStatusHandler } from '../lambda/handlers/status';
 import { createSweepHandler } from '../lambda/handlers/sweep';
 import { startFunctionUrl, type FunctionUrlHandler, type FunctionUrlServer } from './function-url';
@@ -33,7 +34,7 @@ import { StreamPoller } from './stream-poller';
 /**
  * The embedded runtime behind `npm start` and `tocsin local`: the emulators, Tocsin's resources
  * on them, and the deployed handlers wired the way AWS wires them — Function URLs (ingest,
- * monitor, operate, heartbeat, status), the table stream to notify (the event source mapping's batching,
+ * monitor, operate, heartbeat, status, respond), the table stream to notify (the event source mapping's batching,
  * retries, bisection and on-failure queue), and the schedules (sweep, redrive). Never deployed.
  */
 
@@ -49,6 +50,12 @@ export interface LocalEndpoints {
   readonly heartbeatUrl: string;
   readonly operateUrl: string;
   readonly statusUrl: string;
+  /**
+   * Where participants answer readiness polls: `POST {pollId, participantId, ready, note?}`. No
+   * auth locally (anyone may answer for any participant); the deployed URL takes only answers
+   * signed by the participant's own AWS account.
+   */
+  readonly respondUrl: string;
   /**
    * The alarm path: POST an EventBridge "CloudWatch Alarm State Change" event or an SNS Lambda
    * event carrying a CloudWatch alarm notification (the JSON of `events/`), and the ingest handler
@@ -69,7 +76,7 @@ export interface LocalEndpoints {
 }
 
 export interface LocalRuntimeOptions {
-  /** DynamoDB Local on this port, SNS/SQS on the next, then ingest, operate, heartbeat, status, alarm events and monitor. @default free ports */
+  /** DynamoDB Local on this port, SNS/SQS/S3 on the next, then ingest, operate, heartbeat, status, alarm events, the public status site, monitor and respond (+9). @default free ports */
   readonly portBase?: number;
   /** Keep DynamoDB data in this folder across restarts. @default in memory */
   readonly dataDir?: string;
@@ -193,7 +200,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return server;
     };
     const ingest = await serve(createIngestHandler({ store, context }) as FunctionUrlHandler, 2);
-    const operate = await serve(createOperateHandler({ store, context }) as FunctionUrlHandler, 3);
+    // Serve mode has no IAM: an answer names its participant and is taken as such.
+    const respond = await serve(createRespondHandler({ store, context, requireIamCaller: false }) as FunctionUrlHandler, 9);
+    const operate = await serve(createOperateHandler({ store, context, respondUrl: respond.url }) as FunctionUrlHandler, 3);
     const heartbeat = await serve(createHeartbeatHandler({ store, context }) as FunctionUrlHandler, 4);
     const status = await serve(createStatusHandler({ store, context }) as FunctionUrlHandler, 5);
     const ingestEvent = createIngestHandler({ store, context });
@@ -266,6 +275,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         heartbeatUrl: heartbeat.url,
         operateUrl: operate.url,
         statusUrl: status.url,
+        respondUrl: respond.url,
         alarmEventsUrl: alarmEvents.url,
         publicStatusUrl: publicSite.url,
         dynamodbEndpoint: emulators.dynamodb.endpoint,

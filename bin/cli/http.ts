@@ -168,7 +168,8 @@ function httpError(status: number, parsed: unknown, text: string, url: URL, targ
     const state = typeof body.state === 'object' && body.state !== null ? describeState(body.state as Record<string, unknown>) : '';
     return new TocsinHttpError(status, parsed, `${error ?? 'conflict'}${state ? ` (state: ${state})` : ''}`);
   }
-  if ([400, 404, 503].includes(status) && error) {
+  // 403 with Tocsin's own `error` (an answer signed by another participant's account), not Lambda's auth refusal.
+  if ([400, 403, 404, 503].includes(status) && error) {
     return new TocsinHttpError(status, parsed, status === 503 ? `${error}; try again` : error);
   }
   if ((status === 403 || status === 401) && !target.local) {

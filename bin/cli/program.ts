@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import * as local from './commands/local';
 import { OPERATOR_COMMANDS } from './commands/operate';
 import { READ_COMMANDS } from './commands/read';
+import { READINESS_COMMANDS } from './commands/readiness';
 import * as subscribe from './commands/subscribe';
 import { CliError } from './errors';
 import { defaultClients, processIo, type CliIo, type CommandContext } from './io';
@@ -20,7 +21,7 @@ export interface CliCommandModule {
 }
 
 /** The commands, in the order `tocsin --help` lists them. */
-export const COMMANDS: readonly CliCommandModule[] = [local, subscribe, ...READ_COMMANDS, ...OPERATOR_COMMANDS];
+export const COMMANDS: readonly CliCommandModule[] = [local, subscribe, ...READ_COMMANDS, ...OPERATOR_COMMANDS, ...READINESS_COMMANDS];
 
 /**
  * Runs the CLI with `argv` (the arguments after `tocsin`) and returns the exit code: 0 on success,

@@ -36,7 +36,7 @@ export interface TargetClientConfig {
 }
 
 export interface Target {
-  readonly kind: 'local' | 'stack' | 'topic';
+  readonly kind: 'local' | 'stack' | 'topic' | 'url';
   /** For messages: `local serve mode (serve.json)`, `stack Tocsin`, `--topic-arn`. */
   readonly description: string;
   /** True for the local emulators. */
@@ -166,6 +166,38 @@ function topicTarget(topicArn: string, region: string | undefined): Target {
     },
     clientConfig: () => ({ region: topicRegion }),
     where: () => topicRegion,
+  };
+}
+
+/**
+ * One URL given on the command line (`tocsin respond --url`): a participant knows the respond URL
+ * from the readiness poll's notice (`detail.respondUrl`), not from the operator's stack, which
+ * lives in another account. Requests to it are signed (SigV4) with the caller's own credentials.
+ */
+export function urlTarget(output: string, url: string, option: string, region: string | undefined): Target {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new OptionError(option, `${JSON.stringify(url)} is not a URL`, { cause });
+  }
+  // Signed requests go over TLS; plain http only to this machine (a local proxy, a test).
+  const loopback = parsed.hostname === '127.0.0.1' || parsed.hostname === 'localhost' || parsed.hostname === '[::1]';
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
+    throw new OptionError(option, `must be an https:// URL (a Lambda Function URL), got ${JSON.stringify(url)}`);
+  }
+  const outputs = { [output]: url };
+  return {
+    kind: 'url',
+    description: option,
+    local: false,
+    outputs,
+    output(name) {
+      if (name === output) return url;
+      throw new TargetError(`${option} names only ${output}; this command needs ${name}: use --stack or --local`);
+    },
+    clientConfig: () => (region ? { region } : {}),
+    where: () => region,
   };
 }
 

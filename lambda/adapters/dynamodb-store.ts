@@ -20,9 +20,12 @@ import {
   type IncidentAlarm,
   type MarketState,
   type Notice,
+  type PollAnswer,
+  type ReadinessPoll,
   type TimelineEntry,
   type Transition,
 } from '../core/model';
+import type { PollRecord } from '../core/readiness-poll';
 import type { LeaseState, NodeState } from '../core/lease';
 import { NO_SILENCES, type SilenceSet } from '../core/silences';
 import type { OutboxStore } from '../core/outbox';
@@ -50,11 +53,20 @@ import { EMPTY_SITE_INDEX, type SiteIndex } from '../core/public-status';
  * | `LEASE#<group>`    | `SEEN`                 | when a promoter first saw the group (startup grace) | once |
  * | `SILENCES`         | `STATE`                | every silence not long over (≤ 100, one small item) | a silence command |
  * | `SITE`             | `INDEX`                | the incidents the public status site lists (≤ 50)   | participant notices are published |
+ * | `POLL#<pollId>`    | `STATE`                | a readiness poll: market, halting incident, respondBy, closed why | opened; every answer (version only); closed |
+ * | `POLL#<pollId>`    | `ANSWER#<participantId>` | one participant's latest answer to the poll       | it answers or changes its answer |
  *
  * Every state item carries `version`; a transition is one TransactWriteItems in which each state
  * Put is conditional on the version read, and each timeline entry and notice on not existing.
  * No item grows with the number of alarms, and a plain attach of an alarm writes only that
  * alarm's items and its timeline entry: concurrent alarms of one incident never conflict.
+ *
+ * An answer to a readiness poll writes its answer item, the poll (version + 1) and its timeline
+ * entry in one transaction; `schedule-resume` closes the poll over the version it read. So a
+ * resumption is never decided on a tally that an answer changed meanwhile:
+ *
+ *   schedule-resume: read poll v7 + answers ─ tally met ─ commit market + poll v8 ─┐ one of the two
+ *   answer (B → not ready):  read poll v7 ─ commit answer + poll v8 ───────────────┘ loses, re-reads
  */
 
 export const OPEN_INCIDENTS = 'INCIDENTS#OPEN';
@@ -74,6 +86,10 @@ const alarmKey = (dedupKey: string) => ({ pk: `ALARM#${dedupKey}`, sk: 'ALARM' }
 const countsKey = (incidentId: string) => ({ pk: incidentPk(incidentId), sk: 'COUNTS' });
 const silencesKey = { pk: 'SILENCES', sk: STATE };
 const siteIndexKey = { pk: 'SITE', sk: 'INDEX' };
+const pollPk = (pollId: string) => `POLL#${pollId}`;
+const pollKey = (pollId: string) => ({ pk: pollPk(pollId), sk: STATE });
+const ANSWER = 'ANSWER#';
+const answerKey = (answer: { pollId: string; participantId: string }) => ({ pk: pollPk(answer.pollId), sk: `${ANSWER}${answer.participantId}` });
 const INCIDENT_ALARM = 'ALARM#';
 const TIMELINE = 'TIMELINE#';
 const NOTICE = 'NOTICE#';
@@ -295,6 +311,19 @@ export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, Outbox
     }
   }
 
+  /** The poll and its answers: one strongly consistent Query of the poll's partition. */
+  public async readPoll(pollId: string): Promise<PollRecord | undefined> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pollPk(pollId) },
+      ConsistentRead: true,
+    });
+    const poll = items.find((i) => i.sk === STATE);
+    if (!poll) return undefined;
+    return { poll: fromItem<ReadinessPoll>(poll), answers: items.filter((i) => String(i.sk).startsWith(ANSWER)).map((i) => fromItem<PollAnswer>(i)) };
+  }
+
   public async readIncident(incidentId: string): Promise<Incident | undefined> {
     const item = await this.get(incidentKey(incidentId));
     return item ? fromItem<Incident>(item) : undefined;
@@ -443,6 +472,8 @@ export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, Outbox
     }
     if (transition.alarm) writes.push(this.versioned(alarmKey(transition.alarm.dedupKey), 'alarm', transition.alarm, expiring));
     if (transition.silences) writes.push(this.versioned(silencesKey, 'silences', transition.silences));
+    for (const poll of transition.polls ?? []) writes.push(this.versioned(pollKey(poll.pollId), 'poll', poll, expiring));
+    if (transition.answer) writes.push(this.versioned(answerKey(transition.answer), 'poll-answer', transition.answer, expiring));
     if (transition.incidentAlarm) {
       // Guarded by the alarm's versioned write in the same transaction: a replay never gets here.
       const a = transition.incidentAlarm;

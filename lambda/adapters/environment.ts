@@ -17,6 +17,15 @@ export const ENV = {
   siteBucket: 'SITE_BUCKET',
   /** Optional Tocsin configuration, as JSON (see `lambda/core/config.ts`). */
   config: 'CONFIG',
+  /** Optional URL where participants answer readiness polls; `operate` names it in the poll's notice. */
+  respondUrl: 'RESPOND_URL',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/**
+ * The global identifier esbuild replaces with the configuration's JSON (a string literal) when the
+ * configuration is too large for `CONFIG` (`lib/store-access.ts`); `wiring.ts` reads it by this very
+ * name, so the two must stay equal.
+ */
+export const BUNDLED_CONFIG_IDENTIFIER = 'TOCSIN_BUNDLED_CONFIG';

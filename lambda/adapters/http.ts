@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ConflictError, ContentionError, NotFoundError, ValidationError } from '../core/errors';
+import { ConflictError, ContentionError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors';
 import { issueMessage, oneLine, toFieldProblems, truncate } from '../core/validation';
 import { parseJsonSafely } from './safe-json';
 
@@ -20,12 +20,13 @@ export function rejection(result: { readonly statusCode: number; readonly error:
 }
 
 /**
- * Maps Tocsin's named errors to HTTP: 400 invalid input, 404 unknown target, 409 transition not
+ * Maps Tocsin's named errors to HTTP: 400 invalid input, 403 a caller speaking for someone else, 404 unknown target, 409 transition not
  * allowed (with the current state), 503 lost races past the retry budget. Anything else is a
  * bug or an AWS failure: 500, with no internals in the body (they are in the log).
  */
 export function errorResponse(error: unknown): HttpResponse {
   if (error instanceof ValidationError) return json(400, { error: error.message });
+  if (error instanceof ForbiddenError) return json(403, { error: error.message });
   if (error instanceof NotFoundError) return json(404, { error: error.message });
   if (error instanceof ConflictError) return json(409, { error: error.message, state: error.state });
   if (error instanceof ContentionError) return json(503, { error: error.message });
@@ -40,6 +41,8 @@ export interface FunctionUrlRequest {
   readonly query: Readonly<Record<string, string>>;
   /** The IAM caller's ARN when the URL uses AWS_IAM auth. */
   readonly callerArn?: string;
+  /** The IAM caller's AWS account (`requestContext.authorizer.iam.accountId`) when the URL uses AWS_IAM auth. */
+  readonly callerAccountId?: string;
 }
 
 /** Reads the request line of a Function URL event, or undefined when it is not one. */
@@ -50,19 +53,21 @@ export function functionUrlRequest(event: unknown): FunctionUrlRequest | undefin
     rawPath?: unknown;
     headers?: Record<string, string>;
     queryStringParameters?: Record<string, string>;
-    requestContext?: { http?: { method?: unknown }; authorizer?: { iam?: { userArn?: unknown } } };
+    requestContext?: { http?: { method?: unknown }; authorizer?: { iam?: { userArn?: unknown; accountId?: unknown } } };
   };
   const method = e.requestContext?.http?.method;
   if (e.version !== '2.0' || typeof method !== 'string') return undefined;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(e.headers ?? {})) headers[name.toLowerCase()] = String(value);
   const callerArn = e.requestContext?.authorizer?.iam?.userArn;
+  const callerAccountId = e.requestContext?.authorizer?.iam?.accountId;
   return {
     method: method.toUpperCase(),
     path: typeof e.rawPath === 'string' ? e.rawPath : '/',
     headers,
     query: e.queryStringParameters ?? {},
     ...(typeof callerArn === 'string' && callerArn ? { callerArn } : {}),
+    ...(typeof callerAccountId === 'string' && callerAccountId ? { callerAccountId } : {}),
   };
 }
 

@@ -37,6 +37,8 @@ export const METRIC = {
   sitePublished: 'PublicSitePublished',
   monitorRequestsUnauthorized: 'MonitorRequestsUnauthorized',
   monitorRequestsThrottled: 'MonitorRequestsThrottled',
+  answersRecorded: 'ReadinessAnswers',
+  answersRejected: 'ReadinessAnswersRejected',
 } as const;
 
 let pending = false;

@@ -17,10 +17,22 @@ export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): 
 
 let config: TocsinConfig | undefined;
 
-/** The configuration from `CONFIG`; a bad one fails the first invocation with a message naming the field. */
+/** esbuild's `define` replaces it with the configuration's JSON in a bundle built with one (`BUNDLED_CONFIG_IDENTIFIER`). */
+declare const TOCSIN_BUNDLED_CONFIG: string | undefined;
+
+/** The configuration written into this bundle (one too large for `CONFIG`), if any. */
+export function bundledConfig(): string | undefined {
+  // `typeof` of an identifier nothing defines is "undefined", not a ReferenceError: unbundled code (tests, serve mode) has none.
+  return typeof TOCSIN_BUNDLED_CONFIG === 'string' ? TOCSIN_BUNDLED_CONFIG : undefined;
+}
+
+/**
+ * The configuration from `CONFIG`, else the one written into the bundle; a bad one fails the first
+ * invocation with a message naming the field.
+ */
 export function environmentConfig(env: NodeJS.ProcessEnv = process.env): TocsinConfig {
-  if (env !== process.env) return parseConfigJson(env[ENV.config]);
-  config ??= parseConfigJson(env[ENV.config]);
+  if (env !== process.env) return parseConfigJson(env[ENV.config] ?? bundledConfig());
+  config ??= parseConfigJson(env[ENV.config] ?? bundledConfig());
   return config;
 }
 
@@ -36,6 +48,12 @@ export function systemContext(configuration: TocsinConfig, clock: () => number =
     const now = clock();
     return { now, config: configuration, newIncidentId: () => newIncidentId(now) };
   };
+}
+
+/** `{ respondUrl }` from `RESPOND_URL` when the stack sets it, else nothing. */
+export function optionalRespondUrl(env: NodeJS.ProcessEnv = process.env): { respondUrl?: string } {
+  const value = env[ENV.respondUrl];
+  return value ? { respondUrl: value } : {};
 }
 
 export function environmentStore(env: NodeJS.ProcessEnv = process.env): DynamoDbIncidentStore {

@@ -9,7 +9,7 @@ import { id, parseWith, text as boundedText } from './validation';
 const text = boundedText;
 const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with Z or an offset, e.g. 2020-10-01T09:00:00+09:00' });
 
-export const OPERATOR_COMMANDS = ['ack', 'declare-halt', 'schedule-resume', 'resume', 'resolve', 'annotate', 'announce', 'failover', 'drill', 'silence', 'unsilence'] as const;
+export const OPERATOR_COMMANDS = ['ack', 'declare-halt', 'schedule-resume', 'resume', 'resolve', 'annotate', 'announce', 'failover', 'drill', 'silence', 'unsilence', 'poll-readiness'] as const;
 
 const field = {
   incidentId: text(100),
@@ -50,6 +50,8 @@ const marketCommands = [
     effectiveAt: field.effectiveAt,
     note: field.note.optional(),
     notes: field.notes.optional(),
+    /** Schedules without the readiness quorum; the reason is recorded and announced. */
+    override: text(500).optional(),
     as: field.as.optional(),
   }),
   z.strictObject({ command: z.literal('resume'), market: field.market.optional(), note: field.note.optional(), notes: field.notes.optional(), as: field.as.optional() }),
@@ -58,6 +60,10 @@ const marketCommands = [
 const failoverCommands = [
   z.strictObject({ command: z.literal('failover'), group: field.group, to: field.node.optional(), note: field.note.optional(), as: field.as.optional() }),
   z.strictObject({ command: z.literal('drill'), group: field.group, as: field.as.optional() }),
+] as const;
+
+const pollCommands = [
+  z.strictObject({ command: z.literal('poll-readiness'), market: field.market.optional(), respondBy: isoDateTime.optional(), note: field.note.optional(), as: field.as.optional() }),
 ] as const;
 
 const silenceCommands = [
@@ -76,7 +82,7 @@ const silenceCommands = [
  * One strict schema per command: a field the command does not use is refused, not ignored, so
  * `{"command":"resume","segments":["prime"]}` cannot silently resume the whole market.
  */
-export const operatorCommandSchema = z.discriminatedUnion('command', [...incidentCommands, ...marketCommands, ...failoverCommands, ...silenceCommands], {
+export const operatorCommandSchema = z.discriminatedUnion('command', [...incidentCommands, ...marketCommands, ...failoverCommands, ...silenceCommands, ...pollCommands], {
   error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${OPERATOR_COMMANDS.join(', ')}` : undefined),
 });
 
@@ -90,6 +96,8 @@ export type MarketCommand = z.output<(typeof marketCommands)[number]>;
 export type FailoverCommand = z.output<(typeof failoverCommands)[number]>;
 /** Silences and maintenance windows. */
 export type SilenceCommand = z.output<(typeof silenceCommands)[number]>;
+/** Readiness polls of participants before a resumption. */
+export type PollCommand = z.output<(typeof pollCommands)[number]>;
 
 export function isIncidentCommand(command: OperatorCommand): command is IncidentCommand {
   return command.command === 'ack' || command.command === 'resolve' || command.command === 'annotate' || command.command === 'announce';
@@ -101,6 +109,10 @@ export function isFailoverCommand(command: OperatorCommand): command is Failover
 
 export function isSilenceCommand(command: OperatorCommand): command is SilenceCommand {
   return command.command === 'silence' || command.command === 'unsilence';
+}
+
+export function isPollCommand(command: OperatorCommand): command is PollCommand {
+  return command.command === 'poll-readiness';
 }
 
 /** Validates an operator command; the error names the field, what arrived and what was expected. */

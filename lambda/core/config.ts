@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ConfigError, type FieldProblem } from './errors';
 import { SEVERITIES } from './signal';
-import { describe, id as idSchema, toFieldProblems } from './validation';
+import { describe, id as idSchema, text as boundedText, toFieldProblems } from './validation';
 
 /**
  * Tocsin's configuration: the same JSON for the deployed stack (a CDK prop, checked at synth
@@ -21,18 +21,27 @@ export type Language = (typeof LANGUAGES)[number];
 /** An operator's free text per language, beside its `note`. */
 export type Notes = Readonly<Partial<Record<Language, string>>>;
 
-/** An IANA time zone name that this runtime's Intl knows, e.g. `Asia/Tokyo`. */
-const timeZone = z.string().refine(
-  (zone) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an IANA time zone name, e.g. Asia/Tokyo or UTC' },
-);
+/** An IANA time zone name that this runtime's Intl knows, e.g. `Asia/Tokyo` ({@link isTimeZone}). */
+const timeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(isTimeZone, { error: (issue) => `must be an IANA time zone such as "Asia/Tokyo" or "UTC", got ${describe(issue.input)}` });
+
+/** The most participants a configuration may list (a readiness poll reads all their answers at once). */
+export const MAX_PARTICIPANTS = 300;
+
+/** Shares are counted in millionths: 0.1 + 0.2 is 0.3, and a threshold met exactly is met. */
+export const SHARE_UNITS = 1_000_000;
+
+/**
+ * How far over 100 % the configured shares may add up: published shares are rounded (90 shares
+ * rounded to 0.01 % can be 0.45 % off), so 100.1 % is rounding, 101 % is a mistake.
+ */
+export const SHARE_SUM_TOLERANCE = 0.001;
+
+/** `HH:MM`, 00:00 to 23:59. */
+const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 const market = z.strictObject({
   id,
@@ -42,6 +51,51 @@ const market = z.strictObject({
   timeZone: timeZone.default('UTC'),
   /** The market's name per language in participant texts (e.g. `{"en": "TSE equities", "ja": "株式"}`); default: its id. */
   names: z.strictObject({ en: z.string().min(1).max(100).optional(), ja: z.string().min(1).max(100).optional() }).optional(),
+  /**
+   * No resumption later than this market-local time (`HH:MM`) on the day of the halt: a later one
+   * is for the next day (TSE's 14:30 rule). Absent: no cut-off.
+   */
+  sameDayResumeCutoff: z
+    .string()
+    .regex(HH_MM, { error: (issue) => `must be a 24-hour market-local time "HH:MM" such as "14:30", got ${describe(issue.input)}` })
+    .optional(),
+});
+
+/** A share of trading value, 0 to 1 (0.125 = 12.5 %). */
+const share = () => {
+  const message = 'must be a share from 0 to 1 (0.125 is 12.5 %)';
+  return z.number().min(0, message).max(1, message);
+};
+
+const participant = z.strictObject({
+  id,
+  /** The participant's name, for people: the status page, the operator's tally. */
+  name: boundedText(200),
+  /**
+   * The AWS account the participant answers readiness polls from: the respond URL's resource policy
+   * grants exactly these accounts, and an answer signed by any other is refused (403). Absent: the
+   * participant cannot answer through the deployed URL (serve mode has no auth).
+   */
+  accountId: z
+    .string()
+    .regex(/^\d{12}$/, { error: (issue) => `must be a 12-digit AWS account id, got ${describe(issue.input)}` })
+    .optional(),
+  /** The participant's share of the market's trading value, 0 to 1. */
+  tradingValueShare: share(),
+  /** Whether it is a retail broker (counted for `policy.resumeQuorum.retailParticipants`). */
+  retail: z.boolean().default(false),
+  /** Its share of the market's retail (individual investors') trading value, 0 to 1. */
+  retailValueShare: share().default(0),
+});
+
+/** TSE's rule since April 2021: about half the trading value, 30 % of retail value, 5 retail brokers. */
+const resumeQuorum = z.strictObject({
+  /** The least share of trading value the participants ready to trade must hold. */
+  valueShare: share().default(0.5),
+  /** The least share of retail trading value they must hold. */
+  retailValueShare: share().default(0.3),
+  /** The least number of retail brokers among them. */
+  retailParticipants: z.number().int('must be a whole number').min(0, 'must be >= 0').default(5),
 });
 
 const component = z.strictObject({
@@ -163,6 +217,11 @@ const policy = z.strictObject({
   maxSilenceHours: z.number().positive('must be > 0').max(24 * 14, 'must be at most 336 (two weeks)').default(24),
   /** Order acceptance opens at least this long before trading resumes (TSE's 2021 rule). */
   resumeLeadMinutes: z.number().int().min(0, 'must be >= 0').default(15),
+  /**
+   * The readiness quorum `schedule-resume` needs (the market's latest readiness poll must meet
+   * every threshold, or the command carries an `override`). Absent: no gate.
+   */
+  resumeQuorum: resumeQuorum.optional(),
 });
 
 export const configSchema = z
@@ -172,6 +231,8 @@ export const configSchema = z
     groups: z.array(group).default([]),
     /** Monitors that may post to the monitor URL with a bearer token (Alertmanager, PagerDuty-style tools, scripts). */
     monitors: z.array(monitor).default([]),
+    /** Trading participants: who is asked in a readiness poll, and what each one's answer weighs. */
+    participants: z.array(participant).max(MAX_PARTICIPANTS, `at most ${MAX_PARTICIPANTS} participants`).default([]),
     policy: policy.prefault({}),
   })
   .superRefine((config, ctx) => {
@@ -202,6 +263,23 @@ export type ComponentConfig = TocsinConfig['components'][number];
 export type GroupConfig = TocsinConfig['groups'][number];
 export type PolicyConfig = TocsinConfig['policy'];
 export type MonitorConfig = TocsinConfig['monitors'][number];
+export type ParticipantConfig = TocsinConfig['participants'][number];
+export type ResumeQuorum = NonNullable<PolicyConfig['resumeQuorum']>;
+
+/** A market's time zone: its own, else UTC. */
+export function marketTimeZone(market: MarketConfig): string {
+  return market.timeZone ?? 'UTC';
+}
+
+/** Whether `zone` is a time zone this runtime knows (IANA names, `UTC`). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Validates a configuration and applies its defaults.
@@ -238,7 +316,7 @@ interface Problem {
 
 function crossFieldProblems(config: TocsinConfig): Problem[] {
   const problems: Problem[] = [];
-  const duplicates = (kind: 'markets' | 'components' | 'groups' | 'monitors', ids: string[]) => {
+  const duplicates = (kind: 'markets' | 'components' | 'groups' | 'monitors' | 'participants', ids: string[]) => {
     ids.forEach((value, index) => {
       if (ids.indexOf(value) !== index) problems.push({ path: [kind, index, 'id'], message: `duplicate id "${value}"` });
     });
@@ -253,6 +331,7 @@ function crossFieldProblems(config: TocsinConfig): Problem[] {
     const first = digests.indexOf(digest);
     if (first !== index) problems.push({ path: ['monitors', index, 'tokenSha256'], message: `the same token as monitors[${first}] ("${config.monitors[first]!.id}"); give each monitor a token of its own` });
   });
+  duplicates('participants', config.participants.map((p) => p.id));
 
   const marketIds = new Set(config.markets.map((m) => m.id));
   config.components.forEach((c, index) => {
@@ -288,5 +367,51 @@ function crossFieldProblems(config: TocsinConfig): Problem[] {
       });
     }
   });
+  problems.push(...participantProblems(config));
+  return problems;
+}
+
+const units = (share: number) => Math.round(share * SHARE_UNITS);
+const percent = (u: number) => `${+(u / (SHARE_UNITS / 100)).toFixed(4)} %`;
+
+/**
+ * Shares that cannot add up (more than the whole market), accounts answering for two
+ * participants, and a quorum the configured participants could never meet.
+ */
+function participantProblems(config: TocsinConfig): Problem[] {
+  const problems: Problem[] = [];
+  const { participants } = config;
+  const accounts = new Map<string, string>();
+  participants.forEach((p, index) => {
+    if (p.accountId === undefined) return;
+    const other = accounts.get(p.accountId);
+    // One account per participant: an account's answer must say whose it is.
+    if (other !== undefined) problems.push({ path: ['participants', index, 'accountId'], message: `account ${p.accountId} is already participant "${other}"'s; each participant answers from an account of its own` });
+    else accounts.set(p.accountId, p.id);
+  });
+  const total = (of: (p: ParticipantConfig) => number) => participants.reduce((sum, p) => sum + units(of(p)), 0);
+  const value = total((p) => p.tradingValueShare);
+  const retailValue = total((p) => p.retailValueShare);
+  const most = units(1 + SHARE_SUM_TOLERANCE);
+  if (value > most) {
+    problems.push({ path: ['participants'], message: `tradingValueShare adds up to ${percent(value)} of the market; shares must add up to at most 100 % (100.1 % with rounding)` });
+  }
+  if (retailValue > most) {
+    problems.push({ path: ['participants'], message: `retailValueShare adds up to ${percent(retailValue)} of retail trading value; shares must add up to at most 100 % (100.1 % with rounding)` });
+  }
+  const quorum = config.policy.resumeQuorum;
+  if (quorum) {
+    const path = (field: string) => ['policy', 'resumeQuorum', field];
+    if (units(quorum.valueShare) > value) {
+      problems.push({ path: path('valueShare'), message: `${percent(units(quorum.valueShare))} can never be met: the configured participants hold ${percent(value)} of trading value in all` });
+    }
+    if (units(quorum.retailValueShare) > retailValue) {
+      problems.push({ path: path('retailValueShare'), message: `${percent(units(quorum.retailValueShare))} can never be met: the configured participants hold ${percent(retailValue)} of retail trading value in all` });
+    }
+    const retailBrokers = participants.filter((p) => p.retail).length;
+    if (quorum.retailParticipants > retailBrokers) {
+      problems.push({ path: path('retailParticipants'), message: `${quorum.retailParticipants} can never be met: ${retailBrokers} configured participant(s) are retail brokers (retail: true)` });
+    }
+  }
   return problems;
 }

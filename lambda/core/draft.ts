@@ -26,6 +26,8 @@ export interface DraftParts {
   readonly alarm?: AlarmState;
   readonly incidentAlarm?: IncidentAlarm;
   readonly counts?: Transition['counts'];
+  readonly polls?: Transition['polls'];
+  readonly answer?: Transition['answer'];
 }
 
 type PendingEntry = Omit<TimelineEntry, 'incidentId' | 'entryId'>;
@@ -159,11 +161,20 @@ export class IncidentDraft {
 
   public finish(action: string): Transition {
     const version = this.readVersion + 1;
-    // Incident versions and alarm versions are each written by one transaction only (a versioned
+    // Incident, alarm and poll versions are each written by one transaction only (a versioned
     // condition), so the tag is unique; padded, so entries of one millisecond sort by version.
-    const suffix = this.touched ? `v${pad(version)}` : this.extra.alarm ? `a${fnv1a(this.extra.alarm.dedupKey)}-${pad(this.extra.alarm.version)}` : undefined;
+    const poll = this.extra.polls?.[0];
+    const suffix = this.touched
+      ? `v${pad(version)}`
+      : this.extra.alarm
+        ? `a${fnv1a(this.extra.alarm.dedupKey)}-${pad(this.extra.alarm.version)}`
+        : poll
+          ? // After the incident's own entries of the same millisecond (the poll opened at version
+            // readVersion): `v…0007p…` sorts after `v…0007.00` and before `v…0008.00`.
+            `v${pad(this.readVersion)}p${fnv1a(poll.pollId)}-${pad(poll.version)}`
+          : undefined;
     if (this.entries.length && suffix === undefined) {
-      throw new Error(`timeline entries for ${this.current.id} need a versioned write (the incident or an alarm) to be numbered`);
+      throw new Error(`timeline entries for ${this.current.id} need a versioned write (the incident, an alarm or a poll) to be numbered`);
     }
     const stamp = new Date(this.now).toISOString();
     const timeline = this.entries.map((entry, i) => ({ incidentId: this.current.id, entryId: `${stamp}#${suffix}.${String(i).padStart(2, '0')}`, ...entry }));

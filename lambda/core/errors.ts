@@ -43,12 +43,23 @@ function formatProblems(problems: readonly FieldProblem[]): string {
 /** The command names an incident, market or group that does not exist. Maps to HTTP 404. */
 export class NotFoundError extends TocsinError {
   public constructor(
-    public readonly kind: 'incident' | 'market' | 'group' | 'node' | 'silence',
+    public readonly kind: 'incident' | 'market' | 'group' | 'node' | 'silence' | 'poll' | 'participant',
     public readonly id: string,
     detail = '',
   ) {
     super(`unknown ${kind} "${id}"${detail ? `: ${detail}` : ''}`);
     this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * The caller is authenticated, but not as the one the request speaks for (a participant's
+ * answer signed by another account). Maps to HTTP 403.
+ */
+export class ForbiddenError extends TocsinError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
   }
 }
 

@@ -7,6 +7,8 @@ import { ConflictError, NotFoundError, TocsinError, ValidationError } from './er
 import { openManualIncident } from './incident-lifecycle';
 import { halt, marketConfig, marketView, resume, scheduleResume } from './market';
 import type { Incident, MarketState, Transition } from './model';
+import type { PollRecord } from './readiness-poll';
+import { readinessGate } from './resumption';
 
 /**
  * The market commands — `declare-halt`, `schedule-resume`, `resume` — decided as pure functions
@@ -14,8 +16,8 @@ import type { Incident, MarketState, Transition } from './model';
  * recorded on, and its notice numbered by, that incident.
  */
 
-/** The market a market command concerns: the one it names, the incident's, or the only one configured. */
-export function commandMarket(command: MarketCommand, config: TocsinConfig, incident?: Incident): string {
+/** The market a market (or poll) command concerns: the one it names, the incident's, or the only one configured. */
+export function commandMarket(command: { readonly market?: string }, config: TocsinConfig, incident?: Incident): string {
   const id = command.market ?? incident?.market ?? (config.markets.length === 1 ? config.markets[0]!.id : undefined);
   if (!id) {
     throw new ValidationError('command', [{ field: 'market', problem: `required when more than one market is configured (${config.markets.map((m) => m.id).join(', ')})` }]);
@@ -28,6 +30,8 @@ export function commandMarket(command: MarketCommand, config: TocsinConfig, inci
 export interface MarketCommandSnapshot {
   readonly market: MarketState;
   readonly incident?: Incident;
+  /** The market's latest readiness poll of this halt (`market.pollId`), for the resumption's quorum gate. */
+  readonly poll?: PollRecord;
 }
 
 /**
@@ -56,10 +60,11 @@ export function decideMarketCommand(command: MarketCommand, snapshot: MarketComm
     }
     case 'schedule-resume': {
       const draft = haltingDraft(market, snapshot.incident, 'schedule a resumption', ctx);
+      const admit = () => readinessGate(market, snapshot.poll, command.override, ctx);
       const next = scheduleResume(
         market,
         draft,
-        { effectiveAt: Date.parse(command.effectiveAt), actor, ...(command.note ? { note: command.note } : {}), ...(command.notes ? { notes: command.notes } : {}) },
+        { effectiveAt: Date.parse(command.effectiveAt), actor, admit, ...(command.note ? { note: command.note } : {}), ...(command.notes ? { notes: command.notes } : {}) },
         ctx,
       );
       return draft.with({ market: next }).finish('resume-scheduled');

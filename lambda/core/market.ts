@@ -2,9 +2,12 @@ import type { DecisionContext } from './context';
 import { announce } from './audiences';
 import type { IncidentDraft } from './draft';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
-import type { MarketConfig, Notes, TocsinConfig } from './config';
+import { marketTimeZone, type MarketConfig, type Notes, type TocsinConfig } from './config';
+import { formatLocal, localTime, msOfDay, nextDay } from './market-time';
 import type { MarketState } from './model';
 import { clockText } from './notice-text';
+import { describeQuorum, describeTally } from './quorum';
+import type { Readiness } from './resumption';
 import type { AlarmSignal } from './signal';
 
 /**
@@ -53,6 +56,8 @@ export type MarketView = {
   readonly ordersAcceptedFrom?: string;
   /** The market's IANA time zone (`markets[].timeZone`): its times are read on this clock. */
   readonly timeZone: string;
+  /** The latest readiness poll of the halt (`poll-readiness`). */
+  readonly pollId?: string;
 };
 
 export function marketView(market: MarketState, config: Pick<TocsinConfig, 'markets'>): MarketView {
@@ -65,6 +70,7 @@ export function marketView(market: MarketState, config: Pick<TocsinConfig, 'mark
     ...(market.resumeAt !== undefined ? { resumeAt: iso(market.resumeAt) } : {}),
     ...(market.ordersAcceptedFrom !== undefined ? { ordersAcceptedFrom: iso(market.ordersAcceptedFrom) } : {}),
     timeZone: marketTimeZoneOf(config, market.id),
+    ...(market.pollId !== undefined ? { pollId: market.pollId } : {}),
   };
 }
 
@@ -120,12 +126,17 @@ export function halt(
 /**
  * Schedules (or re-schedules) the resumption of a halted market. Order acceptance opens
  * `resumeLeadMinutes` before trading resumes (TSE's 2021 rule), so `effectiveAt` must leave at
- * least that much time.
+ * least that much time; with `sameDayResumeCutoff`, a resumption on the market-local day of the
+ * halt may be no later than the cut-off (the next day is allowed). Then `admit` decides the
+ * readiness gate (`resumption.ts`): the notice carries what it rested on in `detail.quorum`, and
+ * a poll still open closes.
+ *
+ * @throws ValidationError (400) naming `effectiveAt`; whatever `admit` throws (409 without quorum)
  */
 export function scheduleResume(
   market: MarketState,
   draft: IncidentDraft,
-  request: { effectiveAt: number; actor: string; note?: string; notes?: Notes },
+  request: { effectiveAt: number; actor: string; note?: string; notes?: Notes; admit?: () => Readiness },
   ctx: DecisionContext,
 ): MarketState {
   if (market.status === 'trading') throw new ConflictError(`cannot schedule a resumption: ${describe(market)}`, marketView(market, ctx.config));
@@ -139,26 +150,80 @@ export function scheduleResume(
       },
     ]);
   }
+  checkSameDayCutoff(market, request.effectiveAt, ctx.config);
+  const readiness = request.admit?.();
   const ordersAcceptedFrom = request.effectiveAt - leadMs;
   const scope = market.segments.length ? `segments ${market.segments.join(', ')} of ${market.id}` : `market ${market.id}`;
   // People read this (the timeline, the notice's summary): market time, the zone named; the ISO instants are in the notice.
   const zone = marketTimeZoneOf(ctx.config, market.id);
   const text = `Trading on ${scope} resumes at ${clockText(request.effectiveAt, zone)}; orders accepted from ${clockText(ordersAcceptedFrom, zone)}.`;
+  const quorumText = readinessText(readiness);
   draft
-    .log('resume-scheduled', request.actor, `${text} ${request.note ?? ''}`.trim(), { effectiveAt: iso(request.effectiveAt) })
+    .log('resume-scheduled', request.actor, `${text} ${quorumText} ${request.note ?? ''}`.replace(/ +/g, ' ').trim(), {
+      effectiveAt: iso(request.effectiveAt),
+      ...(readiness?.override !== undefined ? { override: readiness.override } : {}),
+    })
     .notify('resume-scheduled', {
       market: market.id,
       segments: market.segments,
       effectiveAt: request.effectiveAt,
-      summary: `${text} ${request.note ?? ''}`.trim(),
+      summary: `${text} ${quorumText} ${request.note ?? ''}`.replace(/ +/g, ' ').trim(),
       detail: {
         ordersAcceptedFrom: iso(ordersAcceptedFrom),
         rescheduled: market.status === 'resume-scheduled',
         ...(request.note ? { note: request.note } : {}),
         ...(request.notes ? { notes: request.notes } : {}),
+        ...(readiness?.tally ? { quorum: quorumDetail(readiness) } : {}),
       },
     });
+  if (readiness?.closes) {
+    draft
+      .log('readiness-poll-closed', request.actor, `Readiness poll ${readiness.closes.pollId} closed: the resumption is scheduled.`, { pollId: readiness.closes.pollId, reason: 'resume-scheduled' })
+      .with({ polls: [readiness.closes] });
+  }
   return { ...market, status: 'resume-scheduled', resumeAt: request.effectiveAt, ordersAcceptedFrom, updatedAt: ctx.now, version: market.version + 1 };
+}
+
+/** `detail.quorum` of the `resume-scheduled` notice: the tally, and what it was held against. */
+function quorumDetail(readiness: Readiness): Record<string, unknown> {
+  return {
+    ...readiness.tally,
+    ...(readiness.pollId !== undefined ? { pollId: readiness.pollId } : {}),
+    ...(readiness.required ? { required: readiness.required } : {}),
+    ...(readiness.override !== undefined ? { override: readiness.override } : {}),
+  };
+}
+
+function readinessText(readiness: Readiness | undefined): string {
+  if (!readiness?.tally) return '';
+  const tally = describeTally(readiness.tally, readiness.required);
+  if (readiness.override !== undefined && readiness.required) {
+    return `Scheduled WITHOUT the readiness quorum (${describeQuorum(readiness.required)}), by override: ${readiness.override}. Readiness poll ${readiness.pollId ?? '(none)'}: ${tally}.`;
+  }
+  return `Readiness poll ${readiness.pollId ?? '(none)'}: ${tally}.`;
+}
+
+/**
+ * No same-day resumption after `sameDayResumeCutoff`: `effectiveAt` on the market-local calendar
+ * day of the halt must be no later than the cut-off; a later day is allowed. Read in the market's
+ * time zone, so a Tokyo halt at 08:36 (23:36 UTC the day before) has its cut-off at 14:30 Tokyo.
+ */
+export function checkSameDayCutoff(market: MarketState, effectiveAt: number, config: TocsinConfig): void {
+  const configured = marketConfig(config, market.id);
+  const cutoff = configured.sameDayResumeCutoff;
+  if (cutoff === undefined || market.haltedAt === undefined) return;
+  const zone = marketTimeZone(configured);
+  const haltDay = localTime(market.haltedAt, zone).date;
+  const resumes = localTime(effectiveAt, zone);
+  if (resumes.date !== haltDay || resumes.msOfDay <= msOfDay(cutoff)) return;
+  throw new ValidationError('command', [
+    {
+      field: 'effectiveAt',
+      problem:
+        `${formatLocal(effectiveAt, zone)} is after the same-day resumption cut-off ${cutoff} (${zone}) of ${haltDay}, the day of the halt ` +
+        `(markets "${market.id}" sameDayResumeCutoff): resume by ${cutoff} today, or on ${nextDay(haltDay)} or later`,
+    },
+  ]);
 }
 
 /** Resumes trading. Only a scheduled resumption can happen, and not before its time. */

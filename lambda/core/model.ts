@@ -158,7 +158,52 @@ export interface MarketState {
   readonly resumeAt?: number;
   /** When order acceptance opens, `resumeAt − resumeLeadMinutes`. */
   readonly ordersAcceptedFrom?: number;
+  /** The latest readiness poll of this halt (the one `schedule-resume`'s quorum gate reads); cleared when trading resumes. */
+  readonly pollId?: string;
   readonly updatedAt: number;
+  readonly version: number;
+}
+
+/**
+ * Why a readiness poll stopped taking answers before its `respondBy`: the resumption was
+ * scheduled (its tally is what the decision rested on), or a newer poll of the same halt replaced
+ * it. From `respondBy` on, a poll is closed whatever this says.
+ */
+export type PollClosedReason = 'resume-scheduled' | 'replaced';
+
+/**
+ * A readiness poll (TSE's rule since 2021): participants are asked whether they can take part in
+ * the resumption of a halted market. Its answers are items of their own ({@link PollAnswer}); every
+ * answer also moves the poll's `version`, so a decision on the tally (`schedule-resume`) and an
+ * answer never both win: the one that commits second re-reads and decides again.
+ */
+export interface ReadinessPoll {
+  readonly pollId: string;
+  readonly market: string;
+  /** The incident the market is halted for: the poll's notice and answers are on its timeline. */
+  readonly incidentId: string;
+  /** The segments halted when it opened; empty: the whole market. */
+  readonly segments: readonly string[];
+  readonly openedAt: number;
+  readonly openedBy: string;
+  /** Answers are taken until this time (exclusive). */
+  readonly respondBy: number;
+  readonly note?: string;
+  /** Set when a decision closed it before `respondBy`. */
+  readonly closedAt?: number;
+  readonly closedReason?: PollClosedReason;
+  readonly version: number;
+}
+
+/** One participant's answer to one poll; a changed answer is a new version of the same item. */
+export interface PollAnswer {
+  readonly pollId: string;
+  readonly participantId: string;
+  readonly ready: boolean;
+  readonly note?: string;
+  readonly answeredAt: number;
+  /** The IAM caller (ARN) in AWS; `participant:<id>` where there is no auth (serve mode). */
+  readonly answeredBy: string;
   readonly version: number;
 }
 
@@ -185,7 +230,10 @@ export type TimelineKind =
   | 'drill'
   | 'escalated'
   | 'announced'
-  | 'silence-ended';
+  | 'silence-ended'
+  | 'readiness-poll'
+  | 'readiness-answer'
+  | 'readiness-poll-closed';
 
 export interface TimelineEntry {
   readonly incidentId: string;
@@ -204,7 +252,7 @@ export interface TimelineEntry {
 }
 
 export const NOTICE_SCHEMA = 'tocsin.notice/v1';
-export const NOTICE_TYPES = ['incident-opened', 'halt', 'resume-scheduled', 'resume', 'failover', 'incident-resolved', 'update', 'drill'] as const;
+export const NOTICE_TYPES = ['incident-opened', 'halt', 'resume-scheduled', 'resume', 'failover', 'incident-resolved', 'update', 'drill', 'readiness-poll'] as const;
 export type NoticeType = (typeof NOTICE_TYPES)[number];
 
 /** What participants receive (contract: shared/DESIGN.md, "Notice"). */
@@ -272,6 +320,10 @@ export interface Transition {
   readonly counts?: { readonly incidentId: string; readonly alarms: number; readonly firing: number; readonly settle?: boolean };
   /** The silences (conditional on the version read). */
   readonly silences?: import('./silences').SilenceSet;
+  /** Readiness polls opened, answered or closed (each conditional on the version read). */
+  readonly polls?: readonly ReadinessPoll[];
+  /** A participant's answer (conditional on the version read). */
+  readonly answer?: PollAnswer;
 }
 
 /** A decision that writes nothing. */
@@ -288,6 +340,8 @@ export function isNoChange(transition: Transition): boolean {
     !transition.node &&
     !transition.alarm &&
     !transition.silences &&
+    !transition.polls?.length &&
+    !transition.answer &&
     transition.timeline.length === 0 &&
     transition.notices.length === 0 &&
     !transition.pages?.length &&

@@ -3,6 +3,7 @@ import type { LeaseState, NodeState } from './lease';
 import type { SilenceSet } from './silences';
 import type { PublicStatus, SiteIndex } from './public-status';
 import type { AlarmState, EscalationTimer, Incident, IncidentAlarm, IncidentCounts, MarketState, Notice, Page, TimelineEntry, Transition } from './model';
+import type { PollRecord } from './readiness-poll';
 
 /**
  * The incident store, as the domain needs it. The DynamoDB adapter implements it
@@ -37,6 +38,8 @@ export interface IncidentStore {
   readLeaseGroup(group: string): Promise<LeaseGroupView>;
   /** Records when Tocsin first saw a group (only the first call writes). */
   markGroupSeen(group: string, at: number): Promise<void>;
+  /** A readiness poll and every participant's latest answer, read consistently; undefined for an unknown poll. */
+  readPoll(pollId: string): Promise<PollRecord | undefined>;
 }
 
 export interface LeaseGroupView {

@@ -1,6 +1,6 @@
 import { errorResponse, functionUrlRequest, json, parseJsonRequest, rejection, type HttpResponse } from '../adapters/http';
 import { count, flushMetrics, logger, METRIC } from '../adapters/observability';
-import { environmentConfig, environmentStore, systemContext } from '../adapters/wiring';
+import { environmentConfig, environmentStore, optionalRespondUrl, systemContext } from '../adapters/wiring';
 import { parseOperatorCommand } from '../core/commands';
 import type { DecisionContext } from '../core/context';
 import { ContentionError, TocsinError, ValidationError } from '../core/errors';
@@ -10,7 +10,7 @@ import { operateReply } from '../views/operator-views';
 
 /**
  * `operate` (Function URL, AWS_IAM auth in AWS): operator commands — ack, declare-halt,
- * schedule-resume, resume, resolve, annotate. The operator recorded on the timeline is the IAM
+ * poll-readiness, schedule-resume, resume, resolve, annotate, announce, failover, drill, silence. The operator recorded on the timeline is the IAM
  * caller in AWS (with `as` appended as a display name), and `as` locally.
  */
 
@@ -19,6 +19,8 @@ export const COMMAND_MAX_BYTES = 16 * 1024;
 export interface OperateDependencies {
   readonly store: IncidentStore;
   readonly context: () => DecisionContext;
+  /** Where participants answer readiness polls, named in the poll's notice. @default not named */
+  readonly respondUrl?: string;
 }
 
 export function createOperateHandler(deps: OperateDependencies) {
@@ -32,10 +34,10 @@ export function createOperateHandler(deps: OperateDependencies) {
       }
       const command = parseOperatorCommand(body.value);
       const actor = request?.callerArn ? `${request.callerArn}${command.as ? ` (as ${command.as})` : ''}` : (command.as ?? 'anonymous');
-      const outcome = await runCommand(deps.store, command, actor, { context: deps.context });
+      const outcome = await runCommand(deps.store, command, actor, { context: deps.context, ...(deps.respondUrl ? { respondUrl: deps.respondUrl } : {}) });
       count(METRIC.commandsRun);
       if (outcome.transition.notices.length) count(METRIC.noticesWritten, outcome.transition.notices.length);
-      logger.info('command run', { incidentId: outcome.incidentId, silenceId: outcome.silenceId, command: command.command, actor, action: outcome.action });
+      logger.info('command run', { incidentId: outcome.incidentId, silenceId: outcome.silenceId, pollId: outcome.pollId, command: command.command, actor, action: outcome.action });
       return json(200, operateReply(command.command, outcome, deps.context().config));
     } catch (error) {
       if (error instanceof ContentionError) count(METRIC.contention);
@@ -55,10 +57,12 @@ export function createOperateHandler(deps: OperateDependencies) {
   };
 }
 
+/** What a scheduled resumption rested on (the readiness poll's tally), as its notice tells participants. */
+
 let deployed: ReturnType<typeof createOperateHandler> | undefined;
 
 /** The Lambda entry point. */
 export const handler = (event: unknown) => {
-  deployed ??= createOperateHandler({ store: environmentStore(), context: systemContext(environmentConfig()) });
+  deployed ??= createOperateHandler({ store: environmentStore(), context: systemContext(environmentConfig()), ...optionalRespondUrl() });
   return deployed(event);
 };

@@ -4,17 +4,20 @@ import { environmentConfig, environmentStore, systemContext } from '../adapters/
 import type { DecisionContext } from '../core/context';
 import { NotFoundError, TocsinError } from '../core/errors';
 import type { IncidentStore } from '../core/ports';
-import { CONTENT_SECURITY_POLICY, escapeHtml, incidentPage, notFoundPage, overviewPage } from '../views/operator-html';
-import { incidentView, statusOverview, type StatusOverview } from '../views/operator-views';
+import { CONTENT_SECURITY_POLICY, escapeHtml, incidentPage, notFoundPage, overviewPage, pollPage } from '../views/operator-html';
+import { incidentView, pollPageView, statusOverview, type StatusOverview } from '../views/operator-views';
 
 /**
  * `status` (Function URL, AWS_IAM auth in AWS): read-only market status and incident timelines.
  *
  * - `GET /` → `StatusOverview` `{markets, incidents, groups, silences, generatedAt}`: every
  *   configured market, the open incidents oldest first, the lease of every configured group that
- *   has one, the silences in force or scheduled.
+ *   has one, the silences in force or scheduled. A market being resumed shows its latest
+ *   readiness poll (with the tally) as `markets[].poll`.
  * - `GET /incidents/<id>` → `IncidentView` `{incident, timeline, notices}`; 404 `{error}` for an
  *   unknown incident.
+ * - `GET /polls/<id>` → `PollPageView` `{poll, answers}`: a readiness poll, its tally, and each
+ *   configured participant's answer; 404 `{error}` for an unknown poll.
  * - JSON (the typed views of `lambda/views/operator-views.ts`), unless the `accept` header prefers
  *   `text/html` (a browser): then the same resource as the page `lambda/views/operator-html.ts`
  *   renders, in market time, every stored string escaped.
@@ -27,6 +30,7 @@ export interface StatusDependencies {
 }
 
 const INCIDENT_PATH = /^\/incidents\/([^/]+)\/?$/;
+const POLL_PATH = /^\/polls\/([^/]+)\/?$/;
 
 export function createStatusHandler(deps: StatusDependencies) {
   return async function handler(event: unknown): Promise<HttpResponse> {
@@ -62,7 +66,16 @@ async function route(deps: StatusDependencies, path: string, html: boolean): Pro
     const view = incidentView(record, deps.context().config);
     return html ? page(200, incidentPage(view)) : json(200, view, READ_HEADERS);
   }
-  return notFound(`no such resource ${JSON.stringify(path.slice(0, 200))}; try / or /incidents/<incidentId>`, 'Tocsin — not found', html);
+  const poll = POLL_PATH.exec(path);
+  if (poll) {
+    const pollId = safeDecode(poll[1]!);
+    const record = await deps.store.readPoll(pollId);
+    if (!record) return notFound(new NotFoundError('poll', pollId).message, 'Tocsin — unknown poll', html);
+    const { config, now } = deps.context();
+    const view = pollPageView(record, config, now);
+    return html ? page(200, pollPage(view)) : json(200, view, READ_HEADERS);
+  }
+  return notFound(`no such resource ${JSON.stringify(path.slice(0, 200))}; try /, /incidents/<incidentId> or /polls/<pollId>`, 'Tocsin — not found', html);
 }
 
 async function readOverview(deps: StatusDependencies): Promise<StatusOverview> {
@@ -73,7 +86,9 @@ async function readOverview(deps: StatusDependencies): Promise<StatusOverview> {
     Promise.all(config.groups.map(async (g) => (await deps.store.readLeaseGroup(g.id)).lease)),
     deps.store.readSilences(),
   ]);
-  return statusOverview({ markets, incidents, leases, silences }, config, now);
+  // A market being resumed shows the poll its resumption is decided on.
+  const polls = await Promise.all(markets.map((market) => (market.status !== 'trading' && market.pollId ? deps.store.readPoll(market.pollId) : undefined)));
+  return statusOverview({ markets, incidents, leases, silences, polls }, config, now);
 }
 
 function safeDecode(segment: string): string {

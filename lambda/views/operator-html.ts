@@ -1,5 +1,6 @@
 import { clockText } from '../core/notice-text';
-import type { IncidentView, LeaseView, MarketView, SilenceView, StatusOverview } from './operator-views';
+import { percent } from '../core/quorum';
+import type { IncidentView, LeaseView, MarketStatusView, PollPageView, PollView, SilenceView, StatusOverview } from './operator-views';
 
 /**
  * The operators' status pages (the IAM `status` URL, for a browser): small self-contained HTML
@@ -86,6 +87,33 @@ export function incidentPage(v: IncidentView): string {
   ]);
 }
 
+/** `GET /polls/<id>`: a readiness poll, its tally against the quorum, and every participant's answer. */
+export function pollPage(v: PollPageView): string {
+  const p = v.poll;
+  return document(`Tocsin — readiness poll ${p.pollId}`, [
+    '<p><a href="/">All markets</a></p>',
+    `<h1>Readiness poll ${escapeHtml(p.pollId)}</h1>`,
+    `<p>Market ${escapeHtml(p.market)}, incident ${incidentLink(p.incidentId)}; opened ${time(p.openedAt, p.timeZone)} by ${escapeHtml(p.openedBy)}.</p>`,
+    pollSummaryHtml(p),
+    '<h2>Answers</h2>',
+    table(
+      ['Participant', 'Name', 'Value share', 'Retail', 'Retail value share', 'Answer', 'At', 'By', 'Note'],
+      v.answers.map((a) => [
+        escapeHtml(a.participantId),
+        escapeHtml(a.name),
+        escapeHtml(percent(a.tradingValueShare)),
+        escapeHtml(a.retail ? 'yes' : 'no'),
+        escapeHtml(percent(a.retailValueShare)),
+        escapeHtml(a.answer),
+        a.answeredAt === undefined ? '' : time(a.answeredAt, p.timeZone),
+        escapeHtml(a.answeredBy ?? ''),
+        escapeHtml(a.note ?? ''),
+      ]),
+      'No participants configured.',
+    ),
+  ]);
+}
+
 /** A 404 page: what was not found, and the way back. */
 export function notFoundPage(title: string, message: string): string {
   return document(title, [`<h1>${escapeHtml(message)}</h1>`, '<p><a href="/">All markets</a></p>']);
@@ -115,7 +143,7 @@ function time(instant: string, timeZone: string): string {
 
 const incidentLink = (id: string) => `<a href="/incidents/${escapeHtml(encodeURIComponent(id))}">${escapeHtml(id)}</a>`;
 
-function marketHtml(m: MarketView): string {
+function marketHtml(m: MarketStatusView): string {
   const scope = m.segments.length ? ` <small>(segments ${escapeHtml(m.segments.join(', '))})</small>` : '';
   const facts = [
     m.incidentId !== undefined ? `incident ${incidentLink(m.incidentId)}` : '',
@@ -124,5 +152,28 @@ function marketHtml(m: MarketView): string {
     m.ordersAcceptedFrom !== undefined ? `orders accepted from ${time(m.ordersAcceptedFrom, m.timeZone)}` : '',
   ].filter(Boolean);
   return `<p class="market ${escapeHtml(m.status)}">${escapeHtml(m.market)}: ${escapeHtml(m.status.toUpperCase())}${scope}</p>` +
-    (facts.length ? `<p>${facts.join(' · ')}</p>` : '');
+    (facts.length ? `<p>${facts.join(' · ')}</p>` : '') +
+    (m.poll ? pollSummaryHtml(m.poll) : '');
+}
+
+const pollLink = (id: string) => `<a href="/polls/${escapeHtml(encodeURIComponent(id))}">${escapeHtml(id)}</a>`;
+
+/** A market's latest readiness poll: the tally against the quorum, and who has not answered. */
+function pollSummaryHtml(p: PollView): string {
+  const { tally, quorum } = p;
+  const against = (value: string, required: string | undefined) => (required === undefined ? escapeHtml(value) : `${escapeHtml(value)} <small>of ${escapeHtml(required)}</small>`);
+  const verdict = quorum ? (tally.met ? 'quorum met' : 'quorum not met') : 'no quorum configured';
+  return `<h2>Readiness poll ${pollLink(p.pollId)} <small>(${escapeHtml(p.status)}${p.closedReason ? `: ${escapeHtml(p.closedReason)}` : ''}, answers by ${time(p.respondBy, p.timeZone)})</small></h2>` +
+    table(
+      ['Value share ready', 'Retail value share ready', 'Retail brokers ready', 'Verdict', 'Not answered', 'Not ready'],
+      [[
+        against(percent(tally.valueShare), quorum && percent(quorum.valueShare)),
+        against(percent(tally.retailValueShare), quorum && percent(quorum.retailValueShare)),
+        against(String(tally.retailParticipants), quorum && String(quorum.retailParticipants)),
+        escapeHtml(verdict),
+        escapeHtml(tally.missing.join(', ') || 'none'),
+        escapeHtml(tally.notReady.join(', ') || 'none'),
+      ]],
+      '',
+    );
 }

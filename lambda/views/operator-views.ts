@@ -1,9 +1,11 @@
-import { escalationOf, type TocsinConfig } from '../core/config';
+import { escalationOf, type ResumeQuorum, type TocsinConfig } from '../core/config';
 import type { OperatorCommand } from '../core/commands';
 import type { LeaseState } from '../core/lease';
 import { marketTimeZoneOf, marketView, type MarketView } from '../core/market';
-import type { Incident, IncidentStatus, MarketState, NoticeType, TimelineEntry, TimelineKind } from '../core/model';
+import type { Incident, IncidentStatus, MarketState, Notice, NoticeType, TimelineEntry, TimelineKind } from '../core/model';
 import type { IncidentRecord, StoredNotice } from '../core/ports';
+import type { Tally } from '../core/quorum';
+import { pollView, type PollRecord, type PollView } from '../core/readiness-poll';
 import { currentSilences, inForce, silenceEnd, type Silence, type SilenceMatchers, type SilenceSet } from '../core/silences';
 import type { Severity } from '../core/signal';
 import type { Outcome } from '../core/use-cases/decide-and-commit';
@@ -25,6 +27,8 @@ import type { Outcome } from '../core/use-cases/decide-and-commit';
 // The market's view is built beside the market rules (`core/market.ts`), whose conflicts carry
 // it as their 409 `state`, and the core imports nothing from here; it is exported with the rest.
 export { marketTimeZoneOf, marketView, type MarketView };
+// So is a poll's, whose 409 (a closed poll) carries it.
+export { pollView, type PollView };
 
 /** A failover group's lease (`GET /` `groups[]`, the operate reply's `lease`). */
 export interface LeaseView {
@@ -105,10 +109,34 @@ export interface SilenceView {
   readonly timeZone: string;
 }
 
+/** One configured participant and its latest answer (`GET /polls/<id>` `answers[]`). */
+export interface PollAnswerView {
+  readonly participantId: string;
+  readonly name: string;
+  readonly tradingValueShare: number;
+  readonly retail: boolean;
+  readonly retailValueShare: number;
+  readonly answer: 'ready' | 'not ready' | 'none';
+  readonly answeredAt?: string;
+  /** The IAM caller in AWS; `participant:<id>` in serve mode. */
+  readonly answeredBy?: string;
+  readonly note?: string;
+}
+
+/** `GET /polls/<id>` on the status URL: the poll and every configured participant's answer. */
+export interface PollPageView {
+  readonly poll: PollView;
+  /** In configuration order. */
+  readonly answers: readonly PollAnswerView[];
+}
+
+/** A market in the overview: with the poll its resumption is decided on, while it is not trading. */
+export type MarketStatusView = MarketView & { readonly poll?: PollView };
+
 /** `GET /` on the status URL. */
 export interface StatusOverview {
   /** Every configured market, in configuration order. */
-  readonly markets: readonly MarketView[];
+  readonly markets: readonly MarketStatusView[];
   /** The open (and acknowledged) incidents, oldest first. */
   readonly incidents: readonly IncidentSummaryView[];
   /** The lease of every configured group that has one. */
@@ -127,6 +155,9 @@ export interface IncidentView {
   readonly notices: readonly NoticeView[];
 }
 
+/** What a scheduled resumption rested on: the readiness poll's tally, what it was held against, an override. */
+export type QuorumDetailView = Tally & { readonly pollId?: string; readonly required?: ResumeQuorum; readonly override?: string };
+
 /** The `operate` function's 200 answer. */
 export interface OperateReply {
   readonly ok: true;
@@ -135,10 +166,14 @@ export interface OperateReply {
   readonly action: string;
   readonly incidentId?: string;
   readonly silenceId?: string;
+  /** The readiness poll `poll-readiness` opened. */
+  readonly pollId?: string;
   /** The market, when the command changed it. */
   readonly market?: MarketView;
   /** The group's lease, when the command changed it. */
   readonly lease?: LeaseView;
+  /** The readiness tally a scheduled resumption was admitted on (the `resume-scheduled` notice's `detail.quorum`). */
+  readonly quorum?: QuorumDetailView;
   /** The notices the command issued, each numbered in its incident. */
   readonly notices: ReadonlyArray<{ readonly noticeId: string; readonly type: NoticeType; readonly sequence: number }>;
 }
@@ -232,11 +267,16 @@ export interface OverviewReads {
   readonly incidents: readonly Incident[];
   readonly leases: ReadonlyArray<LeaseState | undefined>;
   readonly silences: SilenceSet | undefined;
+  /** Per market (configuration order), the poll its `pollId` names, when it is not trading. */
+  readonly polls?: ReadonlyArray<PollRecord | undefined>;
 }
 
 export function statusOverview(reads: OverviewReads, config: TocsinConfig, now: number): StatusOverview {
   return {
-    markets: reads.markets.map((market) => marketView(market, config)),
+    markets: reads.markets.map((market, index) => {
+      const poll = reads.polls?.[index];
+      return { ...marketView(market, config), ...(poll ? { poll: pollView(poll, config, now) } : {}) };
+    }),
     incidents: [...reads.incidents].sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id)).map((incident) => incidentSummaryView(incident, config)),
     groups: reads.leases.flatMap((lease) => (lease ? [leaseView(lease, config)] : [])),
     silences: currentSilences(reads.silences, now).map((silence) => silenceView(silence, config, now)),
@@ -251,10 +291,36 @@ export function operateReply(command: OperatorCommand['command'], outcome: Outco
     action: outcome.action,
     ...(outcome.incidentId ? { incidentId: outcome.incidentId } : {}),
     ...(outcome.silenceId ? { silenceId: outcome.silenceId } : {}),
+    ...(outcome.pollId ? { pollId: outcome.pollId } : {}),
     ...(outcome.transition.market ? { market: marketView(outcome.transition.market, config) } : {}),
     ...(outcome.transition.lease ? { lease: leaseView(outcome.transition.lease, config) } : {}),
+    ...quorumOf(outcome.transition.notices),
     notices: outcome.transition.notices.map((n) => ({ noticeId: n.noticeId, type: n.type, sequence: n.sequence })),
   };
+}
+
+export function pollPageView(record: PollRecord, config: TocsinConfig, now: number): PollPageView {
+  const answers = new Map(record.answers.map((a) => [a.participantId, a]));
+  return {
+    poll: pollView(record, config, now),
+    answers: config.participants.map((p) => {
+      const answer = answers.get(p.id);
+      return {
+        participantId: p.id,
+        name: p.name,
+        tradingValueShare: p.tradingValueShare,
+        retail: p.retail,
+        retailValueShare: p.retailValueShare,
+        answer: answer === undefined ? 'none' : answer.ready ? 'ready' : 'not ready',
+        ...(answer ? { answeredAt: iso(answer.answeredAt), answeredBy: answer.answeredBy, ...(answer.note !== undefined ? { note: answer.note } : {}) } : {}),
+      };
+    }),
+  };
+}
+
+function quorumOf(notices: readonly Notice[]): { quorum?: QuorumDetailView } {
+  const quorum = notices.find((n) => n.type === 'resume-scheduled')?.detail.quorum;
+  return quorum === undefined ? {} : { quorum: quorum as QuorumDetailView };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -131,6 +131,7 @@ describe('alarm storm on DynamoDB Local', () => {
     public readLeaseGroup = (g: string) => this.inner.readLeaseGroup(g);
     public markGroupSeen = (g: string, at: number) => this.inner.markGroupSeen(g, at);
     public readSilences = () => this.inner.readSilences();
+    public readPoll = (id: string) => this.inner.readPoll(id);
     public async addCounts(id: string, change: IncidentCounts): Promise<IncidentCounts> {
       if (this.failNext) {
         this.failNext = false;

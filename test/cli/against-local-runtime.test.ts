@@ -95,7 +95,7 @@ describe('tocsin CLI against the local runtime', () => {
       const line = lines.find((l) => l.endsWith(e.text))!;
       return displayWidth(line.slice(0, line.length - e.text.length));
     });
-    expect(timelineJson.timeline.map((e: { actor: string }) => e.actor)).toEqual(['alarm:cli/unit-2', '田中', '田中']);
+    expect(timelineJson.timeline.map((e: { actor: string }) => e.actor)).toEqual(['alarm:ingest:cli/unit-2', '田中', '田中']);
     expect(new Set(textColumns).size).toBe(1);
     expect(status.stdout).toMatch(new RegExp(`^equities +resume-scheduled +all +${incidentId} +since${tokyo.source}, resumes at `, 'm'));
     expect(timelineJson.incident).toMatchObject({ incidentId, timeZone: 'Asia/Tokyo', openedAt: expect.stringMatching(/Z$/) });

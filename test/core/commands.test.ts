@@ -1,4 +1,4 @@
-import { isFailoverCommand, isIncidentCommand, isSilenceCommand, OPERATOR_COMMANDS, parseOperatorCommand, type MarketCommand, type OperatorCommand } from '../../lambda/core/commands';
+import { isFailoverCommand, isIncidentCommand, isPollCommand, isSilenceCommand, OPERATOR_COMMANDS, parseOperatorCommand, type MarketCommand, type OperatorCommand } from '../../lambda/core/commands';
 import type { TocsinConfigInput } from '../../lambda/core/config';
 import type { DecisionContext } from '../../lambda/core/context';
 import { ConflictError, NotFoundError, TocsinError, ValidationError } from '../../lambda/core/errors';
@@ -69,8 +69,8 @@ describe('parseOperatorCommand', () => {
     expect(command).toEqual(input);
   });
 
-  it('knows exactly the eleven commands of the design', () => {
-    expect([...OPERATOR_COMMANDS].sort()).toEqual(['ack', 'annotate', 'announce', 'declare-halt', 'drill', 'failover', 'resolve', 'resume', 'schedule-resume', 'silence', 'unsilence']);
+  it('knows exactly the twelve commands of the design', () => {
+    expect([...OPERATOR_COMMANDS].sort()).toEqual(['ack', 'annotate', 'announce', 'declare-halt', 'drill', 'failover', 'poll-readiness', 'resolve', 'resume', 'schedule-resume', 'silence', 'unsilence']);
   });
 
   it.each<[string, unknown, string]>([
@@ -142,8 +142,8 @@ describe('parseOperatorCommand', () => {
   });
 });
 
-describe('isIncidentCommand, isFailoverCommand and isSilenceCommand', () => {
-  const routes: [Record<string, unknown>, 'incident' | 'market' | 'failover' | 'silence'][] = [
+describe('isIncidentCommand, isFailoverCommand, isSilenceCommand and isPollCommand', () => {
+  const routes: [Record<string, unknown>, 'incident' | 'market' | 'failover' | 'silence' | 'poll'][] = [
     [{ command: 'ack', incidentId: 'inc-1' }, 'incident'],
     [{ command: 'resolve', incidentId: 'inc-1' }, 'incident'],
     [{ command: 'annotate', incidentId: 'inc-1', note: 'x' }, 'incident'],
@@ -155,6 +155,7 @@ describe('isIncidentCommand, isFailoverCommand and isSilenceCommand', () => {
     [{ command: 'drill', group: 'shared-disk' }, 'failover'],
     [{ command: 'silence', matchers: { component: 'batch' }, until: '2020-10-02T00:00:00Z', note: 'patching' }, 'silence'],
     [{ command: 'unsilence', silenceId: 'sil-1' }, 'silence'],
+    [{ command: 'poll-readiness', market: 'equities' }, 'poll'],
   ];
 
   it.each(routes)('routes %j to the %s commands, and to no other', (input, kind) => {
@@ -162,7 +163,7 @@ describe('isIncidentCommand, isFailoverCommand and isSilenceCommand', () => {
     const command = parseOperatorCommand(input);
 
     // Act
-    const kinds = [isIncidentCommand(command) && 'incident', isFailoverCommand(command) && 'failover', isSilenceCommand(command) && 'silence'].filter(Boolean);
+    const kinds = [isIncidentCommand(command) && 'incident', isFailoverCommand(command) && 'failover', isSilenceCommand(command) && 'silence', isPollCommand(command) && 'poll'].filter(Boolean);
 
     // Assess
     expect(kinds).toEqual(kind === 'market' ? [] : [kind]);

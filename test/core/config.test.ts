@@ -9,6 +9,7 @@ describe('parseConfig', () => {
       components: [],
       groups: [],
       monitors: [],
+      participants: [],
       policy: { autoResolve: true, autoResolveQuietSeconds: 60, groupBy: 'dedupKey', haltOnCritical: false, ackTimeoutSeconds: 300, announceSeverity: 'critical', languages: ['en'], maxSilenceHours: 24, retentionDays: 400, heartbeatRetentionDays: 7, resumeLeadMinutes: 15 },
     });
   });

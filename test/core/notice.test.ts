@@ -31,12 +31,14 @@ describe('notice schema tocsin.notice/v1', () => {
     ['failover', {}],
     ['update', {}],
     ['drill', {}],
+    // A poll changes no trading status: the market stays halted.
+    ['readiness-poll', {}],
   ])('maps %s to FIX %j', (type, fix) => {
     expect(fixFor(type)).toEqual(fix);
   });
 
   it('covers every notice type in the FIX table', () => {
-    expect(NOTICE_TYPES).toHaveLength(8);
+    expect(NOTICE_TYPES).toHaveLength(9);
   });
 
   it('accepts a halt notice', () => {

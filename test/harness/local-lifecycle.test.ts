@@ -60,6 +60,7 @@ describe('npm start (local runtime lifecycle)', () => {
       'pageTopicArn',
       'publicStatusUrl',
       'region',
+      'respondUrl',
       'snsEndpoint',
       'sqsEndpoint',
       'statusUrl',
@@ -83,8 +84,7 @@ describe('npm start (local runtime lifecycle)', () => {
     }
     expect(javaProcessesOnPort(dynamodbPort)).toHaveLength(1);
     // Every Function URL answers, on 127.0.0.1.
-    for (const key of ['ingestUrl',
-      'monitorUrl', 'operateUrl', 'heartbeatUrl', 'statusUrl']) expect(endpoints[key]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    for (const key of ['ingestUrl', 'monitorUrl', 'operateUrl', 'heartbeatUrl', 'statusUrl', 'respondUrl']) expect(endpoints[key]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const post = (url: string, body: object) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post(endpoints.ingestUrl, { dedupKey: 'k' })).status).toBe(400);
     expect((await post(endpoints.operateUrl, { command: 'resume' })).status).toBe(409);
@@ -92,6 +92,7 @@ describe('npm start (local runtime lifecycle)', () => {
     expect((await fetch(endpoints.statusUrl, { headers: { accept: 'application/json' } })).status).toBe(200);
     // The public status site has its first page before any notice.
     expect((await fetch(endpoints.publicStatusUrl)).status).toBe(200);
+    expect((await post(endpoints.respondUrl, { pollId: 'poll-none', participantId: 'nobody', ready: true })).status).toBe(404);
 
     child.kill(signal);
     const { code } = await exited;

@@ -13,9 +13,12 @@ import {
   type MarketState,
   type Notice,
   type Page,
+  type PollAnswer,
+  type ReadinessPoll,
   type TimelineEntry,
   type Transition,
 } from '../../lambda/core/model';
+import type { PollRecord } from '../../lambda/core/readiness-poll';
 import type { AlarmLookup, IncidentRecord, IncidentStore, LeaseGroupView, PublicSiteStore, StoredNotice } from '../../lambda/core/ports';
 import { NO_SILENCES, type SilenceSet } from '../../lambda/core/silences';
 import { EMPTY_SITE_INDEX, type SiteIndex } from '../../lambda/core/public-status';
@@ -25,7 +28,7 @@ import { EMPTY_SITE_INDEX, type SiteIndex } from '../../lambda/core/public-statu
  *
  * `commit` applies a transition under exactly the conditions `DynamoDbIncidentStore` writes it
  * with — each state (group, market, lease, node, alarm, incident) only over the version it was
- * read at (`version − 1`), or over nothing for version ≤ 1; the incident's alarm entry as a plain
+ * read at (`version − 1`), or over nothing for version ≤ 1 (readiness polls and answers too); the incident's alarm entry as a plain
  * put; timeline entries, notices, operator pages (`PAGE#<n>`) and escalation timers
  * (`TIMER#<step>#<at>`) only if new — all or nothing: a lost condition throws
  * `ConcurrentUpdateError` and writes nothing, as a cancelled transaction does. It also checks
@@ -62,6 +65,10 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup, PublicSi
   private readonly seen = new Map<string, number>();
   private silenceSet: SilenceSet | undefined;
   private siteIndex: SiteIndex = EMPTY_SITE_INDEX;
+  /** Readiness polls (the adapter's `POLL#<pollId>` / `STATE`). */
+  private readonly polls = new Map<string, ReadinessPoll>();
+  /** Answers by poll and participant (the adapter's `POLL#<pollId>` / `ANSWER#<participantId>`). */
+  private readonly answers = new Map<string, Map<string, PollAnswer>>();
   private readonly holds: Hold[] = [];
   private readonly committed: Transition[] = [];
 
@@ -196,6 +203,15 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup, PublicSi
     if (!this.seen.has(group)) this.seen.set(group, at);
   }
 
+  /** Mirrors `DynamoDbIncidentStore.readPoll`: the poll and its answers, by participant id. */
+  public async readPoll(pollId: string): Promise<PollRecord | undefined> {
+    await this.checkpoint('readPoll', [pollId]);
+    const poll = this.polls.get(pollId);
+    if (!poll) return undefined;
+    const answers = this.answers.get(pollId) ?? new Map<string, PollAnswer>();
+    return copy({ poll, answers: [...answers.keys()].sort().map((id) => answers.get(id)!) });
+  }
+
   // ── Inspection (tests read what the table holds, without going through the port) ────────
 
   /** When a promoter first saw the group, if one did. */
@@ -317,6 +333,8 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup, PublicSi
     if (node) mapOf(this.nodes, node.group).set(node.nodeId, copy(node));
     if (alarm) this.alarms.set(alarm.dedupKey, copy(alarm));
     if (transition.silences) this.silenceSet = copy(transition.silences);
+    for (const poll of transition.polls ?? []) this.polls.set(poll.pollId, copy(poll));
+    if (transition.answer) mapOf(this.answers, transition.answer.pollId).set(transition.answer.participantId, copy(transition.answer));
     if (incidentAlarm) mapOf(this.listed, incidentAlarm.incidentId).set(incidentAlarm.dedupKey, copy(incidentAlarm));
     if (incident) this.incidents.set(incident.id, copy(incident));
     for (const entry of transition.timeline) mapOf(this.timelines, entry.incidentId).set(entry.entryId, copy(entry));
@@ -341,6 +359,11 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup, PublicSi
     if (node) versioned(`node ${node.group}/${node.nodeId}`, this.nodes.get(node.group)?.get(node.nodeId), node);
     if (alarm) versioned(`alarm ${alarm.dedupKey}`, this.alarms.get(alarm.dedupKey), alarm);
     if (transition.silences) versioned('silences', this.silenceSet, transition.silences);
+    for (const poll of transition.polls ?? []) versioned(`poll ${poll.pollId}`, this.polls.get(poll.pollId), poll);
+    if (transition.answer) {
+      const { pollId, participantId } = transition.answer;
+      versioned(`answer ${pollId}/${participantId}`, this.answers.get(pollId)?.get(participantId), transition.answer);
+    }
     if (incident) versioned(`incident ${incident.id}`, this.incidents.get(incident.id), incident);
     for (const entry of transition.timeline) {
       if (this.timelines.get(entry.incidentId)?.has(entry.entryId)) lost.push(`timeline entry ${entry.incidentId} ${entry.entryId} exists`);
@@ -425,6 +448,8 @@ function itemsOf(transition: Transition): string[] {
   if (transition.node) items.push(`LEASE#${transition.node.group}/NODE#${transition.node.nodeId}`);
   if (transition.alarm) items.push(`ALARM#${transition.alarm.dedupKey}`);
   if (transition.silences) items.push('SILENCES');
+  for (const poll of transition.polls ?? []) items.push(`POLL#${poll.pollId}/STATE`);
+  if (transition.answer) items.push(`POLL#${transition.answer.pollId}/ANSWER#${transition.answer.participantId}`);
   if (transition.incidentAlarm) items.push(`INCIDENT#${transition.incidentAlarm.incidentId}/ALARM#${transition.incidentAlarm.dedupKey}`);
   if (transition.incident) items.push(`INCIDENT#${transition.incident.id}/STATE`);
   for (const entry of transition.timeline) items.push(`INCIDENT#${entry.incidentId}/TIMELINE#${entry.entryId}`);

@@ -353,7 +353,7 @@ describe('Failover', () => {
 
     it('keeps every output the stack had before', () => {
       expect(Object.keys(template.findOutputs('*')).sort()).toEqual(
-        ['AlarmsTopicArn', 'HeartbeatUrl', 'IngestUrl', 'MonitorUrl', 'NoticeTopicArn', 'OperateUrl', 'OpsTopicArn', 'PageTopicArn', 'PublicStatusUrl', 'StatusUrl', 'TableName'].sort(),
+        ['AlarmsTopicArn', 'HeartbeatUrl', 'IngestUrl', 'MonitorUrl', 'NoticeTopicArn', 'OperateUrl', 'OpsTopicArn', 'PageTopicArn', 'PublicStatusUrl', 'RespondUrl', 'StatusUrl', 'TableName'].sort(),
       );
     });
   });

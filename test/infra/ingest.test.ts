@@ -397,19 +397,19 @@ describe('Ingest', () => {
   });
 
   describe('validation', () => {
-    it('rejects a configuration too large for Lambda\'s environment, before building anything', () => {
-      // Prepare
+    it('rejects a configuration too large even for the bundle (256 KiB), before building anything', () => {
+      // Prepare: one too large for Lambda's 4 KB environment is written into the bundle instead (test/infra/store-access.test.ts).
       const scope = new Stack(new App(), 'Crowded');
       const store = new Store(scope, 'Store');
       const opsAlerts = new OpsAlerts(scope, 'OpsAlerts');
-      const components = Array.from({ length: 80 }, (_, n) => ({ id: `component-with-a-long-name-${n}` }));
+      const components = Array.from({ length: 4000 }, (_, n) => ({ id: `component-with-a-long-name-${n}` }));
       const config = parseConfig({ components });
 
       // Act
       const build = () => new Ingest(scope, 'Ingest', { table: store.table, config, opsAlerts });
 
       // Assess
-      expect(build).toThrow(/configuration is \d+ bytes as JSON, but a function's CONFIG variable may take at most 3584/);
+      expect(build).toThrow(/configuration is \d+ bytes as JSON; at most 262144 are taken/);
       expect(scope.node.tryFindChild('Ingest')?.node.children ?? []).toEqual([]);
     });
   });

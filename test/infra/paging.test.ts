@@ -515,7 +515,7 @@ describe('Paging', () => {
       expect(build).toThrow(/Paging needs a table with a stream .*Streamless\/Table has none/);
     });
 
-    it("fails when the configuration is too large for escalate's environment, before building anything", () => {
+    it("fails when the configuration is too large even for escalate's bundle, before building anything", () => {
       // Prepare
       const scope = new Stack(new App(), 'Crowded');
       const table = new dynamodb.Table(scope, 'Table', {
@@ -523,13 +523,13 @@ describe('Paging', () => {
         stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
       });
       const opsAlerts = new OpsAlerts(scope, 'OpsAlerts');
-      const config = parseConfig({ components: Array.from({ length: 80 }, (_, i) => ({ id: `component-with-a-long-name-${i}` })) });
+      const config = parseConfig({ components: Array.from({ length: 4000 }, (_, i) => ({ id: `component-with-a-long-name-${i}` })) });
 
       // Act
       const build = () => new Paging(scope, 'Paging', { table, config, opsAlerts });
 
       // Assess
-      expect(build).toThrow(/the configuration is \d+ bytes as JSON/);
+      expect(build).toThrow(/the configuration is \d+ bytes as JSON; at most 262144 are taken/);
       expect(scope.node.tryFindChild('Paging')?.node.children ?? []).toEqual([]);
     });
   });

@@ -3,7 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { parseConfig } from '../../lambda/core/config';
 import { Store } from '../../lib/store';
-import { CONFIG_MAX_BYTES, grantStoreAccess, storeEnvironment } from '../../lib/store-access';
+import { BUNDLED_CONFIG_IDENTIFIER, ENV } from '../../lambda/adapters/environment';
+import { BUNDLED_CONFIG_MAX_BYTES, CONFIG_MAX_BYTES, grantStoreAccess, storeSettings } from '../../lib/store-access';
 import { logicalId, statementsOfRole } from './template-helpers';
 
 describe('store access', () => {
@@ -49,18 +50,44 @@ describe('store access', () => {
     });
   });
 
-  describe('storeEnvironment', () => {
-    it('rejects a configuration whose JSON would not fit in Lambda\'s 4 KB environment', () => {
+  describe('storeSettings', () => {
+    it('puts a configuration that fits in CONFIG, and writes nothing into the bundle', () => {
       // Prepare
-      const components = Array.from({ length: 80 }, (_, n) => ({ id: `component-with-a-long-name-${n}` }));
-      const config = parseConfig({ components });
+      const config = parseConfig({ components: [{ id: 'shared-disk' }] });
 
       // Act
-      const environment = () => storeEnvironment(store.table, config);
+      const settings = storeSettings(store.table, config);
+
+      // Assess
+      expect(settings.environment[ENV.config]).toBe(JSON.stringify(config));
+      expect(settings.define).toBeUndefined();
+    });
+
+    it("writes a configuration too large for Lambda's 4 KB environment into the bundle instead of CONFIG", () => {
+      // Prepare: ninety participants, as many as a market has.
+      const participants = Array.from({ length: 90 }, (_, n) => ({ id: `p-${n}`, name: `Participant ${n} Securities`, accountId: String(100000000000 + n), tradingValueShare: 0.01 }));
+      const config = parseConfig({ participants });
+
+      // Act
+      const settings = storeSettings(store.table, config);
 
       // Assess
       expect(JSON.stringify(config).length).toBeGreaterThan(CONFIG_MAX_BYTES);
-      expect(environment).toThrow(/the configuration is \d+ bytes as JSON, but a function's CONFIG variable may take at most 3584/);
+      expect(Object.keys(settings.environment)).toEqual([ENV.tableName]);
+      expect(JSON.parse(JSON.parse(settings.define![BUNDLED_CONFIG_IDENTIFIER]!) as string)).toEqual(config);
+    });
+
+    it('rejects a configuration larger than the bundle takes', () => {
+      // Prepare
+      const components = Array.from({ length: 4000 }, (_, n) => ({ id: `component-with-a-long-name-${n}` }));
+      const config = parseConfig({ components });
+
+      // Act
+      const settings = () => storeSettings(store.table, config);
+
+      // Assess
+      expect(JSON.stringify(config).length).toBeGreaterThan(BUNDLED_CONFIG_MAX_BYTES);
+      expect(settings).toThrow(/the configuration is \d+ bytes as JSON; at most 262144 are taken/);
     });
   });
 });

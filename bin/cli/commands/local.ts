@@ -13,7 +13,7 @@ export function register(parent: Command, _ctx: CommandContext): Command {
     .command('local')
     .description('Run Tocsin locally on embedded emulators and print the endpoints as one JSON line (until Ctrl-C).')
     .option('--config <file>', 'configuration JSON (the same as the deployed stack takes)')
-    .option('--port-base <n>', 'DynamoDB on n, SNS/SQS/S3 on n+1, ingest n+2, operate n+3, heartbeat n+4, status n+5, alarm events n+6, public status n+7, monitor n+8')
+    .option('--port-base <n>', 'DynamoDB on n, SNS/SQS/S3 on n+1, ingest n+2, operate n+3, heartbeat n+4, status n+5, alarm events n+6, public status n+7, monitor n+8, respond n+9')
     .option('--data <dir>', 'keep DynamoDB state in this folder across restarts')
     .action(async (options: { config?: string; portBase?: string; data?: string }) => {
       const args = ['--serve'];

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { OperateReply } from '../../../lambda/views/operator-views';
+import type { OperateReply, QuorumDetailView } from '../../../lambda/views/operator-views';
 import { callTocsin } from '../http';
 import type { CommandContext } from '../io';
 import { OptionError } from '../errors';
@@ -36,6 +36,8 @@ interface CommonOptions extends TargetOptions {
   readonly from?: string;
   readonly until?: string;
   readonly for?: string;
+  readonly respondBy?: string;
+  readonly override?: string;
 }
 
 /** The JSON body, without the fields left out (the server refuses fields a command does not take). */
@@ -106,11 +108,21 @@ const SPECS: readonly OperatorCommandSpec[] = [
     examples: ['tocsin declare-halt --market equities --note "shared disk failure"', 'tocsin declare-halt --segments prime,growth --incident INC-1'],
   },
   {
+    name: 'poll-readiness',
+    summary: 'ask every participant whether it can take part in the resumption of a halted market',
+    options: (c) => note(market(c)).option('--respond-by <iso>', 'answers are taken until then, ISO-8601 with Z or an offset; default: 30 minutes from now'),
+    body: (o) => ({ market: o.market, respondBy: o.respondBy, note: o.note }),
+    examples: ['tocsin poll-readiness --market equities --respond-by 2020-10-01T12:20:00+09:00 --note "Afternoon session planned at 12:30."'],
+  },
+  {
     name: 'schedule-resume',
-    summary: 'schedule the resumption of a halted market',
-    options: (c) => notesJa(note(market(c))).requiredOption('--at <iso>', 'when trading resumes, ISO-8601 with Z or an offset (e.g. 2020-10-02T09:00:00+09:00)'),
-    body: (o) => ({ market: o.market, effectiveAt: o.at, note: o.note, notes: notes(o) }),
-    examples: ['tocsin schedule-resume --at 2020-10-02T09:00:00+09:00 --market equities'],
+    summary: 'schedule the resumption of a halted market (with a quorum configured, the latest readiness poll must meet it)',
+    options: (c) =>
+      notesJa(note(market(c)))
+        .requiredOption('--at <iso>', 'when trading resumes, ISO-8601 with Z or an offset (e.g. 2020-10-02T09:00:00+09:00)')
+        .option('--override <reason>', 'schedule without the readiness quorum; the reason is recorded and announced to participants'),
+    body: (o) => ({ market: o.market, effectiveAt: o.at, note: o.note, notes: notes(o), override: o.override }),
+    examples: ['tocsin schedule-resume --at 2020-10-02T09:00:00+09:00 --market equities', 'tocsin schedule-resume --at 2020-10-02T09:00:00+09:00 --override "next trading day, normal opening"'],
   },
   {
     name: 'resume',
@@ -192,11 +204,22 @@ export function describeReply(reply: OperateReply): string {
   const parts = [`${reply.command}: ${reply.action}`];
   if (reply.incidentId) parts.push(`incident ${reply.incidentId}`);
   if (reply.silenceId) parts.push(`silence ${reply.silenceId}`);
+  if (reply.pollId) parts.push(`poll ${reply.pollId}`);
+  if (reply.quorum) parts.push(describeQuorumView(reply.quorum));
   if (reply.market) parts.push(describeMarket(reply.market));
   if (reply.lease) parts.push(describeLease(reply.lease));
   const notices = reply.notices ?? [];
   parts.push(notices.length ? `notices ${notices.map((n) => `${n.noticeId} (${n.type} #${n.sequence})`).join(', ')}` : 'no notices');
   return parts.join('; ');
+}
+
+/** `quorum met: 55 % of value, 35 % of retail value, 2 retail brokers ready; not answered: broker-d` */
+export function describeQuorumView(q: QuorumDetailView): string {
+  const pct = (share: number) => `${+(share * 100).toFixed(2)} %`;
+  const verdict = q.override !== undefined ? `quorum not met, overridden (${q.override})` : q.met ? 'quorum met' : 'quorum not met';
+  const missing = q.missing.length ? `; not answered: ${q.missing.join(', ')}` : '';
+  const notReady = q.notReady.length ? `; not ready: ${q.notReady.join(', ')}` : '';
+  return `${verdict}: ${pct(q.valueShare)} of value, ${pct(q.retailValueShare)} of retail value, ${q.retailParticipants} retail broker${q.retailParticipants === 1 ? '' : 's'} ready${missing}${notReady}`;
 }
 
 /** The fields given, nested objects included (the server refuses a field it does not take, even when empty). */

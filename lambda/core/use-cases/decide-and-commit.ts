@@ -29,6 +29,8 @@ export interface Outcome {
   readonly counts?: IncidentCounts;
   /** The silence a silence command created or ended. */
   readonly silenceId?: string;
+  /** The readiness poll a `poll-readiness` opened. */
+  readonly pollId?: string;
 }
 
 // Full jitter (the AWS Architecture Blog's "Exponential Backoff And Jitter"): writers that lost
