@@ -14,27 +14,29 @@ import { noChange, type Transition } from './model';
 
 type Promotion = Extract<PromotionDecision, { kind: 'promote' }>;
 
-function describePromotion(decision: Promotion) {
-  const summary = `Failover: ${decision.to} now serves ${decision.lease.group} (epoch ${decision.lease.epoch})${decision.from ? `; ${decision.from} is fenced` : ''}.`;
-  const detail = { group: decision.lease.group, from: decision.from ?? null, to: decision.to, epoch: decision.lease.epoch };
+/** The failover's summary and notice detail; an operator's `note` follows the summary and goes in `detail.note`, as a resumption's does. */
+function describePromotion(decision: Promotion, note?: string) {
+  const facts = `Failover: ${decision.to} now serves ${decision.lease.group} (epoch ${decision.lease.epoch})${decision.from ? `; ${decision.from} is fenced` : ''}.`;
+  const summary = note ? `${facts} ${note}` : facts;
+  const detail = { group: decision.lease.group, from: decision.from ?? null, to: decision.to, epoch: decision.lease.epoch, ...(note ? { note } : {}) };
   return { summary, detail };
 }
 
-/** How the incident a promotion opens announces itself: as the failover. */
-export function promotionOpening(decision: Promotion): OpeningNotice {
-  return { type: 'failover', ...describePromotion(decision) };
+/** How the incident a promotion opens announces itself: as the failover (with the operator's note, for a forced one). */
+export function promotionOpening(decision: Promotion, note?: string): OpeningNotice {
+  return { type: 'failover', ...describePromotion(decision, note) };
 }
 
 /**
  * A promotion as one transition. `plan` is what the alarm rules planned for the failover signal
- * (planned with {@link promotionOpening}). No plan that writes the failover alarm means another
+ * (planned with {@link promotionOpening}, given the same `note`). No plan that writes the failover alarm means another
  * promoter recorded this very failover a moment ago: the promotion lost the race, and is never
  * committed without its notice.
  */
-export function promotionTransition(plan: SignalPlan, decision: Promotion, ctx: DecisionContext, actor = 'promoter'): Transition {
+export function promotionTransition(plan: SignalPlan, decision: Promotion, ctx: DecisionContext, actor = 'promoter', note?: string): Transition {
   const draft = plan.draft;
   if (!draft?.parts.alarm) return noChange('lost-race');
-  const { summary, detail } = describePromotion(decision);
+  const { summary, detail } = describePromotion(decision, note);
   const market = draft.incident.market ?? ctx.config.markets[0]!.id;
   // Participants hear of a failover only when the group's component faces them.
   const tell = isParticipantFacing(decision.lease.group, ctx.config);

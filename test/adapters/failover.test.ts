@@ -200,6 +200,42 @@ describe('failover lease and promoter', () => {
       expect(record?.timeline.find((e) => e.kind === 'failover')?.actor).toBe('tanaka');
     });
 
+    it('carries the operator\'s --note into the failover timeline entry and the notice (summary and detail.note)', async () => {
+      // Prepare
+      const { store, options, beat } = await world();
+      await beat('unit-1');
+      await beat('unit-2');
+
+      // Act
+      const outcome = await runCommand(store, { command: 'failover', group: 'shared-disk', to: 'unit-2', note: 'vendor asked to swap units' }, 'tanaka', options);
+
+      // Assess
+      const record = await store.incidentRecord(outcome.incidentId!);
+      const entry = record?.timeline.find((e) => e.kind === 'failover');
+      expect(entry?.text).toBe('Failover: unit-2 now serves shared-disk (epoch 2); unit-1 is fenced. vendor asked to swap units');
+      const [notice] = record!.notices.map((n) => n.notice);
+      expect(notice).toMatchObject({
+        type: 'failover',
+        summary: 'Failover: unit-2 now serves shared-disk (epoch 2); unit-1 is fenced. vendor asked to swap units',
+        detail: { group: 'shared-disk', from: 'unit-1', to: 'unit-2', epoch: 2, note: 'vendor asked to swap units' },
+      });
+    });
+
+    it('leaves detail.note out of a failover without a note', async () => {
+      // Prepare
+      const { store, options, beat } = await world();
+      await beat('unit-1');
+      await beat('unit-2');
+
+      // Act
+      const outcome = await runCommand(store, { command: 'failover', group: 'shared-disk', to: 'unit-2' }, 'tanaka', options);
+
+      // Assess
+      const record = await store.incidentRecord(outcome.incidentId!);
+      expect(record!.notices[0]!.notice.detail).not.toHaveProperty('note');
+      expect(record!.timeline.find((e) => e.kind === 'failover')?.text).toBe('Failover: unit-2 now serves shared-disk (epoch 2); unit-1 is fenced.');
+    });
+
     it('keeps a failover of a group whose component does not face participants from them, and pages operators', async () => {
       // Prepare: the same pair, its component internal.
       const { store, options, beat, tableName } = await world({ ...CONFIG, components: [{ id: 'shared-disk', market: 'equities', critical: true }] });

@@ -14,7 +14,7 @@ import { decideAndCommit, type Outcome, type UseCaseOptions } from './decide-and
 export async function runFailoverCommand(store: IncidentStore, command: FailoverCommand, actor: string, options: UseCaseOptions): Promise<Outcome> {
   switch (command.command) {
     case 'failover':
-      return forceFailover(store, command.group, command.to, actor, options);
+      return forceFailover(store, command.group, command.to, actor, options, command.note);
     case 'drill':
       return requestDrill(store, command.group, actor, options);
   }
@@ -25,26 +25,37 @@ async function snapshotFor(store: IncidentStore, signal: AlarmSignal, ctx: Decis
   return store.readForSignal(groupKeyOf(signal, ctx), signal.dedupKey, marketOfSignal(signal, ctx.config));
 }
 
-/** One promotion, decided on a fresh read: lease, standby record, incident, timeline and notice in one transaction. */
+/**
+ * One promotion, decided on a fresh read: lease, standby record, incident, timeline and notice in
+ * one transaction. An operator's `note` goes into the timeline entry and the notice.
+ */
 export async function promotionOf(
   store: IncidentStore,
   group: GroupConfig,
   decide: (view: Awaited<ReturnType<IncidentStore['readLeaseGroup']>>, ctx: DecisionContext) => PromotionDecision,
   actor: string,
   ctx: DecisionContext,
+  note?: string,
 ): Promise<Transition> {
   const decision = decide(await store.readLeaseGroup(group.id), ctx);
   if (decision.kind !== 'promote') return noChange('lost-race');
   const signal = failoverSignal(group, decision, ctx.now);
-  const plan = planSignal(await snapshotFor(store, signal, ctx), signal, ctx, promotionOpening(decision));
-  return promotionTransition(plan, decision, ctx, actor);
+  const plan = planSignal(await snapshotFor(store, signal, ctx), signal, ctx, promotionOpening(decision, note));
+  return promotionTransition(plan, decision, ctx, actor, note);
 }
 
-/** `failover --group G [--to NODE]` by an operator: now, fenced, recorded, announced. */
-export async function forceFailover(store: IncidentStore, groupId: string, to: string | undefined, actor: string, options: UseCaseOptions): Promise<Outcome> {
+/** `failover --group G [--to NODE] [--note TEXT]` by an operator: now, fenced, recorded, announced (the note with it). */
+export async function forceFailover(
+  store: IncidentStore,
+  groupId: string,
+  to: string | undefined,
+  actor: string,
+  options: UseCaseOptions,
+  note?: string,
+): Promise<Outcome> {
   return decideAndCommit(store, `failover of ${groupId}`, options, async (ctx) => {
     const group = groupConfig(ctx.config, groupId);
-    return promotionOf(store, group, ({ lease, nodes }) => decideForcedFailover(lease, nodes, group, to, ctx.now), actor, ctx);
+    return promotionOf(store, group, ({ lease, nodes }) => decideForcedFailover(lease, nodes, group, to, ctx.now), actor, ctx, note);
   });
 }
 
