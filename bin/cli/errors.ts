@@ -1,17 +1,52 @@
 import { TocsinError } from '../../lambda/core/errors';
 
 /**
- * Errors the `tocsin` CLI reports on purpose: each becomes one line on stderr and exit code 1.
- * Anything else that escapes a command is a bug, reported the same way with its class name.
+ * The `tocsin` exit codes, so a script can tell a refusal it may retry from one it must not
+ * (`tocsin --help` and the README list them). Commander's own usage errors exit with `usage` too.
+ */
+export const EXIT_CODES = {
+  ok: 0,
+  /** Anything not listed below (a server error, a stack without the output, a bug). */
+  failure: 1,
+  /** Bad options or arguments, a command Tocsin refuses as malformed (HTTP 400), a missing `--yes`. */
+  usage: 2,
+  /** Tocsin does not know the incident, market, group, node or poll (HTTP 404). */
+  notFound: 3,
+  /** The current state does not allow the command (HTTP 409). */
+  conflict: 4,
+  /** Tocsin or AWS could not be reached, or refused the credentials (network error, timeout, HTTP 401/403). */
+  unreachable: 5,
+} as const;
+
+export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+
+/** The exit codes as `tocsin --help` lists them. */
+export const EXIT_CODES_HELP = [
+  'Exit codes:',
+  '  0  ok',
+  '  1  other error',
+  '  2  usage: bad options or arguments, a command Tocsin refuses as malformed (HTTP 400), --yes missing off a terminal',
+  '  3  not found (HTTP 404): no such incident, market, group, node or poll',
+  '  4  conflict (HTTP 409): the current state does not allow the command',
+  '  5  unreachable or not authorised: network error or timeout, HTTP 401/403, no or refused AWS credentials',
+].join('\n');
+
+/**
+ * Errors the `tocsin` CLI reports on purpose: each becomes one line on stderr and its
+ * {@link exitCode} (1 unless a subclass says otherwise). Anything else that escapes a command is
+ * a bug, reported the same way with its class name, exit code 1.
  */
 export class CliError extends TocsinError {
-  public constructor(message: string, options?: ErrorOptions) {
+  public readonly exitCode: ExitCode;
+
+  public constructor(message: string, options?: ErrorOptions & { exitCode?: ExitCode }) {
     super(message, options);
     this.name = 'CliError';
+    this.exitCode = options?.exitCode ?? EXIT_CODES.failure;
   }
 }
 
-/** An option's value (or a combination of options) the command cannot use; the message names the option. */
+/** An option's value (or a combination of options) the command cannot use; the message names the option. Exit code 2. */
 export class OptionError extends CliError {
   public constructor(
     /** The option as typed, e.g. `--types`. */
@@ -19,8 +54,24 @@ export class OptionError extends CliError {
     problem: string,
     options?: ErrorOptions,
   ) {
-    super(`option ${option}: ${problem}`, options);
+    super(`option ${option}: ${problem}`, { ...options, exitCode: EXIT_CODES.usage });
     this.name = 'OptionError';
+  }
+}
+
+/** A command that changes trading (halt, resumption, failover, drill) was not confirmed: `--yes` missing off a terminal. Exit code 2. */
+export class ConfirmationNeededError extends CliError {
+  public constructor(message: string) {
+    super(message, { exitCode: EXIT_CODES.usage });
+    this.name = 'ConfirmationNeededError';
+  }
+}
+
+/** The operator answered no at the confirmation prompt: nothing was sent. Exit code 1. */
+export class DeclinedError extends CliError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'DeclinedError';
   }
 }
 
@@ -34,7 +85,7 @@ export class TargetError extends CliError {
 
 /** A call to AWS (or to the local emulators) failed; the message says what to do about it. */
 export class AwsCallError extends CliError {
-  public constructor(message: string, options?: ErrorOptions) {
+  public constructor(message: string, options?: ErrorOptions & { exitCode?: ExitCode }) {
     super(message, options);
     this.name = 'AwsCallError';
   }
@@ -63,24 +114,24 @@ export function explainAwsError(error: unknown, site: CallSite): CliError {
   const code = networkCode(error);
   if (code) {
     const hint = site.local ? '; is `npm start -- --serve` running?' : '; check the network and the region';
-    return new AwsCallError(`cannot reach ${site.service}${at} (${code})${hint}`, { cause: error });
+    return new AwsCallError(`cannot reach ${site.service}${at} (${code})${hint}`, { cause: error, exitCode: EXIT_CODES.unreachable });
   }
   const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
   if (name === 'TimeoutError') {
-    return new AwsCallError(`no answer from ${site.service}${at}: ${message}`, { cause: error });
+    return new AwsCallError(`no answer from ${site.service}${at}: ${message}`, { cause: error, exitCode: EXIT_CODES.unreachable });
   }
   if (name === 'CredentialsProviderError') {
     return new AwsCallError(
       'no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run `aws sso login`; ' +
         'for the local emulators pass --local',
-      { cause: error },
+      { cause: error, exitCode: EXIT_CODES.unreachable },
     );
   }
   if (/region is missing/i.test(message)) {
-    return new AwsCallError('no AWS region: pass --region or set AWS_REGION', { cause: error });
+    return new AwsCallError('no AWS region: pass --region or set AWS_REGION', { cause: error, exitCode: EXIT_CODES.usage });
   }
   if (/^(ExpiredToken(Exception)?|InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch)$/.test(name)) {
-    return new AwsCallError(`AWS refused the credentials (${name}): ${message}; log in again (e.g. \`aws sso login\`)`, { cause: error });
+    return new AwsCallError(`AWS refused the credentials (${name}): ${message}; log in again (e.g. \`aws sso login\`)`, { cause: error, exitCode: EXIT_CODES.unreachable });
   }
   if (isServiceError(error)) {
     return new AwsCallError(`${site.service} refused the request (${name}): ${message}`, { cause: error });

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { CliError, explainAwsError, TargetError } from './errors';
+import { CliError, EXIT_CODES, explainAwsError, TargetError, type ExitCode } from './errors';
 import type { AwsCredentials, CommandContext } from './io';
 import { describeMarket, isMarketView } from './market-time';
 import type { Target } from './target';
@@ -29,15 +29,32 @@ export interface TocsinReply<T = unknown> {
   readonly body: T;
 }
 
-/** Tocsin answered with an error status; the message is the server's `error` text. */
+/** Tocsin answered with an error status; the message is the server's `error` text, the exit code follows the status ({@link exitCodeOfStatus}). */
 export class TocsinHttpError extends CliError {
   public constructor(
     public readonly status: number,
     public readonly body: unknown,
     message: string,
   ) {
-    super(message);
+    super(message, { exitCode: exitCodeOfStatus(status) });
     this.name = 'TocsinHttpError';
+  }
+}
+
+/** 400 → usage (2), 404 → not found (3), 409 → conflict (4), 401/403 → not authorised (5), anything else 1. */
+export function exitCodeOfStatus(status: number): ExitCode {
+  switch (status) {
+    case 400:
+      return EXIT_CODES.usage;
+    case 404:
+      return EXIT_CODES.notFound;
+    case 409:
+      return EXIT_CODES.conflict;
+    case 401:
+    case 403:
+      return EXIT_CODES.unreachable;
+    default:
+      return EXIT_CODES.failure;
   }
 }
 
@@ -60,7 +77,7 @@ export async function callTocsin<T = unknown>(target: Target, request: TocsinReq
   } catch (error) {
     const name = (error as Error | undefined)?.name;
     if (name === 'TimeoutError' || name === 'AbortError') {
-      throw new CliError(`no answer from Tocsin at ${url.href} within ${TIMEOUT_MS / 1000} s`, { cause: error });
+      throw new CliError(`no answer from Tocsin at ${url.href} within ${TIMEOUT_MS / 1000} s`, { cause: error, exitCode: EXIT_CODES.unreachable });
     }
     const explained = explainAwsError(error, { service: 'Tocsin', where: url.href, local: target.local });
     throw explained;

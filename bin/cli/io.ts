@@ -33,6 +33,17 @@ export interface CliIo {
   readonly env?: NodeJS.ProcessEnv;
   /** Defaults to {@link defaultClients}. Any client left out is built the default way. */
   readonly clients?: Partial<CliClients>;
+  /**
+   * Whether a person is at a terminal: stdin and stdout both TTYs. Commands that change trading
+   * ask for confirmation then, and refuse without `--yes` otherwise. Defaults to false (no prompt,
+   * `--yes` needed): {@link processIo} sets it from the process.
+   */
+  readonly interactive?: boolean;
+  /**
+   * Shows `question` (on stderr, so stdout stays the command's output) and resolves to the line
+   * typed. Only called when {@link interactive}. Defaults to reading a line from stdin.
+   */
+  readonly prompt?: (question: string) => Promise<string>;
 }
 
 /** Clients from the given configuration, the rest (credentials, endpoints) from the SDK's default chain. */
@@ -49,13 +60,26 @@ export const defaultClients: CliClients = {
   },
 };
 
-/** The real process: stdout, stderr and environment. */
+/** The real process: stdout, stderr, environment, and whether both stdin and stdout are a terminal. */
 export function processIo(): CliIo {
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     env: process.env,
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    prompt: promptOnTerminal,
   };
+}
+
+/** Asks on stderr and reads one line from stdin (the terminal); the interface is closed after the answer so the process can end. */
+async function promptOnTerminal(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await terminal.question(question);
+  } finally {
+    terminal.close();
+  }
 }
 
 /** What a command's action receives besides its options. */
@@ -67,6 +91,12 @@ export interface CommandContext {
   out(line: string): void;
   /** Writes one line to stderr. */
   note(line: string): void;
+  /** Whether a person is at a terminal ({@link CliIo.interactive}). */
+  readonly interactive: boolean;
+  /** Asks a question at the terminal and resolves to the answer ({@link CliIo.prompt}). */
+  ask(question: string): Promise<string>;
+  /** Sets the exit code `run` returns when the command ends without an error (e.g. `local`'s runtime's). */
+  exitWith(code: number): void;
   /** Destroys `client` when the command ends, whatever the outcome. */
   own<T extends { destroy(): void }>(client: T): T;
 }

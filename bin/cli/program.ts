@@ -6,7 +6,7 @@ import { OPERATOR_COMMANDS } from './commands/operate';
 import { READ_COMMANDS } from './commands/read';
 import { READINESS_COMMANDS } from './commands/readiness';
 import * as subscribe from './commands/subscribe';
-import { CliError } from './errors';
+import { CliError, EXIT_CODES, EXIT_CODES_HELP } from './errors';
 import { defaultClients, processIo, type CliIo, type CommandContext } from './io';
 
 /**
@@ -25,19 +25,30 @@ export const COMMANDS: readonly CliCommandModule[] = [local, subscribe, ...READ_
 
 /**
  * Runs the CLI with `argv` (the arguments after `tocsin`) and returns the exit code: 0 on success,
- * 1 with one line on stderr on failure. Never calls `process.exit`.
+ * on failure one line on stderr and the code of {@link EXIT_CODES} that says what kind of failure
+ * (2 usage, 3 not found, 4 conflict, 5 unreachable or not authorised, 1 anything else). Never
+ * calls `process.exit`.
  *
  * @example
  *   const code = await run(['subscribe', '--local', 'serve.json', '--protocol', 'sqs', '--endpoint', queueArn], io);
  */
 export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const owned: Array<{ destroy(): void }> = [];
+  let exitCode: number = EXIT_CODES.ok;
   const ctx: CommandContext = {
     io,
     env: io.env ?? process.env,
     clients: { ...defaultClients, ...io.clients },
     out: (line) => io.stdout(`${line}\n`),
     note: (line) => io.stderr(`${line}\n`),
+    interactive: io.interactive ?? false,
+    ask: (question) => {
+      if (!io.prompt) return Promise.reject(new CliError('cannot ask for confirmation here: pass --yes'));
+      return io.prompt(question);
+    },
+    exitWith: (code) => {
+      exitCode = code;
+    },
     own: (client) => {
       owned.push(client);
       return client;
@@ -45,10 +56,11 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
   };
   try {
     await program(ctx).parseAsync([...argv], { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (error) {
-    // Commander has already written its own message (or the help) through the output configuration.
-    if (error instanceof CommanderError) return error.exitCode;
+    // Commander has already written its own message (or the help) through the output configuration;
+    // --help and --version exit 0, every usage error (unknown option, missing argument…) 2.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
     if (error instanceof CliError) {
       io.stderr(`error: ${oneLine(error.message)}\n`);
     } else {
@@ -56,7 +68,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
       io.stderr(`error: unexpected ${name}: ${oneLine(message)}${ctx.env.TOCSIN_DEBUG ? '' : ' (TOCSIN_DEBUG=1 shows the stack)'}\n`);
     }
     if (ctx.env.TOCSIN_DEBUG && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
-    return 1;
+    return error instanceof CliError ? error.exitCode : EXIT_CODES.failure;
   } finally {
     for (const client of owned) client.destroy();
   }
@@ -74,7 +86,8 @@ export function program(ctx: CommandContext): Command {
       // Keep commander's "(Did you mean …?)" on the error's line: one line per error.
       outputError: (text, write) => write(text.replace(/\n(?=\(Did you mean)/, ' ')),
     })
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`);
   for (const command of COMMANDS) command.register(root, ctx);
   return root;
 }

@@ -42,17 +42,17 @@ describe('tocsin CLI against the local runtime', () => {
     expect(JSON.parse(incidents.stdout).incidents.map((i: { incidentId: string }) => i.incidentId)).toContain(incidentId);
 
     expect((await tocsin(['ack', incidentId, '--as', 'tanaka', '--local', local])).code).toBe(0);
-    const halt = await tocsin(['declare-halt', '--incident', incidentId, '--as', 'tanaka', '--note', 'shared disk failure', '--local', local, '--json']);
+    const halt = await tocsin(['declare-halt', '--incident', incidentId, '--as', 'tanaka', '--note', 'shared disk failure', '--local', local, '--json', '--yes']);
     expect(halt.code).toBe(0);
     expect(JSON.parse(halt.stdout)).toMatchObject({ ok: true, action: 'halted', market: { status: 'halted' } });
 
-    const again = await tocsin(['declare-halt', '--as', 'tanaka', '--local', local]);
-    expect(again.code).toBe(1);
+    const again = await tocsin(['declare-halt', '--as', 'tanaka', '--local', local, '--yes']);
+    expect(again.code).toBe(4);
     expect(again.stderr).toMatch(/cannot halt: market equities is halted/);
 
     expect((await tocsin(['schedule-resume', '--at', new Date(Date.now() + 1000).toISOString(), '--as', 'tanaka', '--local', local])).code).toBe(0);
     await new Promise((r) => setTimeout(r, 1100));
-    expect((await tocsin(['resume', '--as', 'tanaka', '--local', local])).code).toBe(0);
+    expect((await tocsin(['resume', '--as', 'tanaka', '--local', local, '--yes'])).code).toBe(0);
 
     const timeline = await tocsin(['timeline', incidentId, '--local', local, '--json']);
     expect(timeline.code).toBe(0);
@@ -71,7 +71,7 @@ describe('tocsin CLI against the local runtime', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ dedupKey: 'cli/unit-2', status: 'firing', severity: 'critical', component: 'matching', summary: '売買システムの障害', occurredAt: '2020-10-01T07:04:00+09:00' }),
     }).then((r) => r.json())) as { incidentId: string };
-    const halt = await tocsin(['declare-halt', '--incident', incidentId, '--as', '田中', '--local', local]);
+    const halt = await tocsin(['declare-halt', '--incident', incidentId, '--as', '田中', '--local', local, '--yes']);
     const at = `${new Date().getUTCFullYear() + 1}-10-02T09:00:00+09:00`;
     const scheduled = await tocsin(['schedule-resume', '--at', at, '--as', '田中', '--local', local]);
 
@@ -122,7 +122,7 @@ describe('tocsin CLI against the local runtime', () => {
 
   it('says so when the incident does not exist', async () => {
     const outcome = await tocsin(['timeline', 'inc-nope', '--local', local]);
-    expect(outcome.code).toBe(1);
+    expect(outcome.code).toBe(3);
     expect(outcome.stderr).toMatch(/unknown incident "inc-nope"/);
   });
 });

@@ -64,7 +64,10 @@ describe('tocsin operator commands', () => {
     ],
     ['declare-halt with its Japanese text', ['declare-halt', '--notes-ja', '売買停止'], { command: 'declare-halt', notes: { ja: '売買停止' } }],
   ])('%s POSTs exactly the command JSON', async (_, args, expected) => {
-    const outcome = await tocsin([...args, '--local', serveJson]);
+    // The commands that change trading need --yes off a terminal (as in this test).
+    const yes = ['declare-halt', 'resume', 'failover', 'drill'].includes(args[0]!) ? ['--yes'] : [];
+
+    const outcome = await tocsin([...args, ...yes, '--local', serveJson]);
 
     expect(outcome).toMatchObject({ code: 0, stderr: '' });
     expect(server.requests).toHaveLength(1);
@@ -86,10 +89,10 @@ describe('tocsin operator commands', () => {
     ['silence with both --until and --for', ['silence', '--component', 'batch', '--for', '2h', '--until', '2020-10-04T02:00:00Z', '--note', 'x'], /give either --until/],
     ['silence for a duration it cannot read', ['silence', '--component', 'batch', '--for', '2 hours', '--note', 'x'], /option --for: expected a duration like 90m, 2h or 1h30m, got "2 hours"/],
     ['unsilence without a silence', ['unsilence'], /missing required argument 'silenceId'/],
-  ])('%s is refused before any request', async (_, args, message) => {
+  ])('%s is refused before any request, exit 2 (usage)', async (_, args, message) => {
     const outcome = await tocsin([...args, '--local', serveJson]);
 
-    expect(outcome.code).toBe(1);
+    expect(outcome.code).toBe(2);
     expect(outcome.stderr).toMatch(message);
     expect(server.requests).toHaveLength(0);
   });
@@ -109,7 +112,7 @@ describe('tocsin operator commands', () => {
   it("prints a one-line summary of the reply, in the market's time", async () => {
     server.answer(() => ({ body: haltReply }));
 
-    const outcome = await tocsin(['declare-halt', '--local', serveJson, '--market', 'equities']);
+    const outcome = await tocsin(['declare-halt', '--local', serveJson, '--market', 'equities', '--yes']);
 
     expect(outcome).toEqual({
       code: 0,
@@ -138,20 +141,20 @@ describe('tocsin operator commands', () => {
     );
 
     server.answer(() => ({ body: { ok: true, command: 'failover', action: 'promoted', lease: { group: 'shared-disk', holder: 'unit-2', epoch: 4, timeZone: 'Asia/Tokyo' }, notices: [] } }));
-    const failover = await tocsin(['failover', '--local', serveJson, '--group', 'shared-disk']);
+    const failover = await tocsin(['failover', '--local', serveJson, '--group', 'shared-disk', '--yes']);
     expect(failover.stdout).toBe('failover: promoted; group shared-disk: holder unit-2, epoch 4; no notices\n');
 
     server.answer(() => ({
       body: { ok: true, command: 'drill', action: 'drill-started', lease: { group: 'shared-disk', holder: 'unit-2', epoch: 4, drillUntil: '2020-10-01T00:00:19.000Z', timeZone: 'Asia/Tokyo' }, notices: [] },
     }));
-    const drill = await tocsin(['drill', '--local', serveJson, '--group', 'shared-disk']);
+    const drill = await tocsin(['drill', '--local', serveJson, '--group', 'shared-disk', '--yes']);
     expect(drill.stdout).toBe('drill: drill-started; group shared-disk: holder unit-2, epoch 4, drill until 2020-10-01 09:00:19 Japan Standard Time; no notices\n');
   });
 
   it('prints the reply itself with --json', async () => {
     server.answer(() => ({ body: haltReply }));
 
-    const outcome = await tocsin(['declare-halt', '--local', serveJson, '--json']);
+    const outcome = await tocsin(['declare-halt', '--local', serveJson, '--json', '--yes']);
 
     expect(outcome.code).toBe(0);
     expect(outcome.stdout.endsWith('\n')).toBe(true);
@@ -159,13 +162,14 @@ describe('tocsin operator commands', () => {
     expect(JSON.parse(outcome.stdout)).toStrictEqual(haltReply);
   });
 
-  it.each<[number, Record<string, unknown>, string]>([
-    [400, { error: 'invalid command: effectiveAt: must be an ISO-8601 date-time' }, 'error: invalid command: effectiveAt: must be an ISO-8601 date-time\n'],
-    [404, { error: 'incident INC-404 not found' }, 'error: incident INC-404 not found\n'],
+  it.each<[number, Record<string, unknown>, string, number]>([
+    [400, { error: 'invalid command: effectiveAt: must be an ISO-8601 date-time' }, 'error: invalid command: effectiveAt: must be an ISO-8601 date-time\n', 2],
+    [404, { error: 'incident INC-404 not found' }, 'error: incident INC-404 not found\n', 3],
     [
       409,
       { error: 'cannot resume: market equities is trading', state: { market: 'equities', status: 'trading', segments: [] } },
       'error: cannot resume: market equities is trading (state: market=equities status=trading)\n',
+      4,
     ],
     [
       409,
@@ -174,16 +178,18 @@ describe('tocsin operator commands', () => {
         state: { market: 'equities', status: 'resume-scheduled', segments: [], incidentId: 'INC-7', haltedAt: '2020-10-01T00:00:05.000Z', resumeAt: '2020-10-02T00:00:00.000Z', timeZone: 'Asia/Tokyo' },
       },
       'error: cannot resume yet: market equities is halted (state: market equities resume-scheduled since 2020-10-01 09:00:05 Japan Standard Time, resumes at 2020-10-02 09:00:00 Japan Standard Time)\n',
+      4,
     ],
-    [409, { error: 'cannot fail over shared-disk', state: { group: 'shared-disk', holder: 'unit-1', epoch: 3 } }, 'error: cannot fail over shared-disk (state: group=shared-disk holder=unit-1 epoch=3)\n'],
-    [503, { error: 'too much contention on INC-1' }, 'error: too much contention on INC-1; try again\n'],
-    [500, { error: 'internal error; see the function log' }, 'error: Tocsin at URL answered HTTP 500: internal error; see the function log\n'],
-  ])('HTTP %i: exit 1 with the server error', async (status, body, stderr) => {
+    [409, { error: 'cannot fail over shared-disk', state: { group: 'shared-disk', holder: 'unit-1', epoch: 3 } }, 'error: cannot fail over shared-disk (state: group=shared-disk holder=unit-1 epoch=3)\n', 4],
+    [503, { error: 'too much contention on INC-1' }, 'error: too much contention on INC-1; try again\n', 1],
+    [500, { error: 'internal error; see the function log' }, 'error: Tocsin at URL answered HTTP 500: internal error; see the function log\n', 1],
+    [401, { Message: 'Unauthorized' }, 'error: Tocsin at URL answered HTTP 401: Unauthorized\n', 5],
+  ])('HTTP %i: the server error, and its exit code', async (status, body, stderr, code) => {
     server.answer(() => ({ status, body }));
 
-    const outcome = await tocsin(['resume', '--local', serveJson, '--json']);
+    const outcome = await tocsin(['resume', '--local', serveJson, '--json', '--yes']);
 
-    expect(outcome).toEqual({ code: 1, stdout: '', stderr: stderr.replace('URL', server.url) });
+    expect(outcome).toEqual({ code, stdout: '', stderr: stderr.replace('URL', server.url) });
   });
 
   it('says to start serve mode when nothing listens at the operate URL', async () => {
@@ -192,23 +198,186 @@ describe('tocsin operator commands', () => {
 
     const outcome = await tocsin(['ack', 'INC-1', '--local', closed]);
 
-    expect(outcome.code).toBe(1);
+    expect(outcome.code).toBe(5);
     expect(outcome.stderr).toBe(`error: cannot reach Tocsin at http://127.0.0.1:${port}/ (ECONNREFUSED); is \`npm start -- --serve\` running?\n`);
   });
 
   it('says when the serve-mode JSON has no operateUrl', async () => {
     const partial = files.file('partial.json', JSON.stringify({ noticeTopicArn: 'arn:aws:sns:us-east-1:000000000000:n' }));
 
-    const outcome = await tocsin(['resume', '--local', partial]);
+    const outcome = await tocsin(['resume', '--local', partial, '--yes']);
 
     expect(outcome.code).toBe(1);
     expect(outcome.stderr).toMatch(/has no "operateUrl"/);
   });
 
   it('says --topic-arn is not enough for an operator command', async () => {
-    const outcome = await tocsin(['resume', '--topic-arn', 'arn:aws:sns:us-east-1:000000000000:notices']);
+    const outcome = await tocsin(['resume', '--topic-arn', 'arn:aws:sns:us-east-1:000000000000:notices', '--yes']);
 
     expect(outcome).toMatchObject({ code: 1, stderr: 'error: --topic-arn names only the notices topic; this command needs operateUrl: use --stack or --local\n' });
+  });
+
+  describe('confirmation of the commands that change trading', () => {
+    const overview = (markets: string[], groups: Array<{ group: string; holder: string; epoch: number }> = []) => ({
+      markets: markets.map((market) => ({ market, status: 'halted', segments: ['prime'], timeZone: 'UTC' })),
+      incidents: [],
+      groups: groups.map((g) => ({ ...g, timeZone: 'UTC' })),
+      silences: [],
+      generatedAt: '2020-10-01T00:00:00.000Z',
+    });
+    /** A terminal whose operator answers `answer`; the questions asked are kept. */
+    const terminal = (answer: string) => {
+      const asked: string[] = [];
+      return { asked, io: { interactive: true, prompt: (question: string) => (asked.push(question), Promise.resolve(answer)) } };
+    };
+    const posts = () => server.requests.filter((r) => r.method === 'POST');
+    const answerBoth = (status: unknown) => server.answer((r) => ({ body: r.method === 'GET' ? status : haltReply }));
+
+    it.each<[string, string[], object, string]>([
+      ['declare-halt, the only configured market named from GET /', ['declare-halt'], overview(['equities']), 'Halt trading on ALL of market equities (segments: all)? [y/N] '],
+      ['declare-halt of segments for an incident', ['declare-halt', '--market', 'equities', '--segments', 'prime,growth', '--incident', 'INC-4'], overview(['equities']), 'Halt trading on segments prime, growth of market equities for incident INC-4? [y/N] '],
+      ['resume, with the market as it stands', ['resume', '--market', 'equities'], overview(['equities']), 'Resume trading now on market equities (now halted, segments prime)? [y/N] '],
+      [
+        'failover to a node, the holder named',
+        ['failover', '--group', 'shared-disk', '--to', 'unit-2'],
+        overview(['equities'], [{ group: 'shared-disk', holder: 'unit-1', epoch: 3 }]),
+        'Fail over group shared-disk from unit-1 (epoch 3, which is fenced) to node unit-2 now? [y/N] ',
+      ],
+      ['failover to any standby', ['failover', '--group', 'shared-disk'], overview(['equities']), 'Fail over group shared-disk to the freshest ready standby now? [y/N] '],
+      [
+        'drill',
+        ['drill', '--group', 'shared-disk'],
+        overview(['equities'], [{ group: 'shared-disk', holder: 'unit-1', epoch: 3 }]),
+        "Run a failover drill on group shared-disk now: the holder unit-1's heartbeats stop counting and the promoter moves the lease to a ready standby? [y/N] ",
+      ],
+    ])('%s: asks at a terminal exactly what would happen, and sends it on "y"', async (_, args, status, question) => {
+      // Prepare
+      answerBoth(status);
+      const { asked, io } = terminal('y');
+
+      // Act
+      const outcome = await tocsin([...args, '--local', serveJson], io);
+
+      // Assess
+      expect(outcome).toMatchObject({ code: 0, stderr: '' });
+      expect(asked).toEqual([question]);
+      expect(posts()).toHaveLength(1);
+    });
+
+    it.each(['n', '', 'no', 'maybe'])('sends nothing when the answer is %j, exit 1', async (answer) => {
+      // Prepare
+      answerBoth(overview(['equities']));
+      const { io } = terminal(answer);
+
+      // Act
+      const outcome = await tocsin(['declare-halt', '--market', 'equities', '--local', serveJson], io);
+
+      // Assess
+      expect(outcome).toEqual({ code: 1, stdout: '', stderr: 'error: declare-halt not confirmed; nothing was sent\n' });
+      expect(posts()).toHaveLength(0);
+    });
+
+    it.each([
+      ['declare-halt', ['declare-halt', '--market', 'equities'], 'declare-halt would halt trading on ALL of market equities (segments: all)'],
+      ['resume', ['resume', '--market', 'equities'], 'resume would resume trading now on market equities (now halted, segments prime)'],
+      ['failover', ['failover', '--group', 'shared-disk', '--to', 'unit-2'], 'failover would fail over group shared-disk to node unit-2 now'],
+      ['drill', ['drill', '--group', 'shared-disk'], "drill would run a failover drill on group shared-disk now: the holder's heartbeats"],
+    ])('rejects %s off a terminal without --yes, saying what would have happened: exit 2, nothing sent', async (_, args, would) => {
+      // Prepare
+      answerBoth(overview(['equities']));
+
+      // Act
+      const outcome = await tocsin([...args, '--local', serveJson]);
+
+      // Assess
+      expect(outcome.code).toBe(2);
+      expect(outcome.stdout).toBe('');
+      expect(outcome.stderr).toContain(`error: ${would}`);
+      expect(outcome.stderr).toMatch(/stdin or stdout is not a terminal, so confirm with --yes \(nothing was sent\)\n$/);
+      expect(posts()).toHaveLength(0);
+    });
+
+    it('rejects declare-halt without --market when several markets are configured, before asking: exit 2', async () => {
+      // Prepare
+      answerBoth(overview(['equities', 'derivatives']));
+      const { asked, io } = terminal('y');
+
+      // Act
+      const outcome = await tocsin(['declare-halt', '--local', serveJson], io);
+
+      // Assess
+      expect(outcome).toEqual({ code: 2, stdout: '', stderr: 'error: option --market: required when more than one market is configured (equities, derivatives)\n' });
+      expect(asked).toEqual([]);
+      expect(posts()).toHaveLength(0);
+    });
+
+    it('names the market even when the status URL cannot be read, and still asks', async () => {
+      // Prepare: the serve-mode JSON has no statusUrl.
+      const operateOnly = files.file('operate-only.json', JSON.stringify({ operateUrl: server.url, region: 'us-east-1' }));
+      server.answer(() => ({ body: haltReply }));
+      const { asked, io } = terminal('y');
+
+      // Act
+      const outcome = await tocsin(['declare-halt', '--local', operateOnly], io);
+
+      // Assess
+      expect(outcome.code).toBe(0);
+      expect(asked).toEqual(["Halt trading on ALL of the only configured market (Tocsin's status could not be read to name it) (segments: all)? [y/N] "]);
+    });
+
+    it('does not ask with --yes, at a terminal or not, and reads nothing first', async () => {
+      // Prepare
+      answerBoth(overview(['equities']));
+      const { asked, io } = terminal('n');
+
+      // Act
+      const atTerminal = await tocsin(['declare-halt', '--yes', '--local', serveJson], io);
+      const scripted = await tocsin(['resume', '--yes', '--local', serveJson]);
+
+      // Assess
+      expect([atTerminal.code, scripted.code]).toEqual([0, 0]);
+      expect(asked).toEqual([]);
+      expect(server.requests.map((r) => r.method)).toEqual(['POST', 'POST']);
+    });
+
+    it('keeps stdout to the JSON reply with --json at a terminal (the question is not on stdout)', async () => {
+      // Prepare
+      answerBoth(overview(['equities']));
+      const { asked, io } = terminal('yes');
+
+      // Act
+      const outcome = await tocsin(['declare-halt', '--json', '--local', serveJson], io);
+
+      // Assess
+      expect(outcome.code).toBe(0);
+      expect(asked).toHaveLength(1);
+      expect(JSON.parse(outcome.stdout)).toStrictEqual(haltReply);
+    });
+
+    it.each([
+      ['ack', ['ack', 'INC-1']],
+      ['schedule-resume', ['schedule-resume', '--at', '2020-10-02T09:00:00+09:00']],
+      ['resolve', ['resolve', 'INC-1']],
+      ['silence', ['silence', '--component', 'batch', '--for', '2h', '--note', 'x']],
+    ])('never asks for %s, at a terminal or not', async (_, args) => {
+      // Prepare
+      const { asked, io } = terminal('n');
+
+      // Act
+      const atTerminal = await tocsin([...args, '--local', serveJson], io);
+      const scripted = await tocsin([...args, '--local', serveJson]);
+
+      // Assess
+      expect([atTerminal.code, scripted.code]).toEqual([0, 0]);
+      expect(asked).toEqual([]);
+    });
+
+    it('rejects --yes on a command that does not ask: exit 2', async () => {
+      const outcome = await tocsin(['ack', 'INC-1', '--yes', '--local', serveJson]);
+
+      expect(outcome.code).toBe(2);
+      expect(outcome.stderr).toMatch(/unknown option '--yes'/);
+    });
   });
 
   describe('--stack: SigV4-signed for the IAM-auth Function URL', () => {
@@ -230,7 +399,7 @@ describe('tocsin operator commands', () => {
     it('signs the request with service lambda and the caller credentials', async () => {
       server.answer(() => ({ body: haltReply }));
 
-      const outcome = await tocsin(['declare-halt', '--stack', 'Tocsin', '--region', 'us-east-1', '--market', 'equities', '--as', 'ops-1'], {
+      const outcome = await tocsin(['declare-halt', '--stack', 'Tocsin', '--region', 'us-east-1', '--market', 'equities', '--as', 'ops-1', '--yes'], {
         clients: clients(),
       });
 
@@ -269,11 +438,11 @@ describe('tocsin operator commands', () => {
 
     it('says when there are no AWS credentials', async () => {
       const missing = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
-      const outcome = await tocsin(['resume', '--stack', 'Tocsin', '--region', 'us-east-1'], {
+      const outcome = await tocsin(['resume', '--stack', 'Tocsin', '--region', 'us-east-1', '--yes'], {
         clients: { ...cloudFormation.clients, credentials: () => () => Promise.reject(missing) },
       });
 
-      expect(outcome.code).toBe(1);
+      expect(outcome.code).toBe(5);
       expect(outcome.stderr).toMatch(/^error: no AWS credentials found: set AWS_PROFILE/);
       expect(server.requests).toHaveLength(0);
     });
@@ -287,9 +456,9 @@ describe('tocsin operator commands', () => {
     it('explains a 403 from the Function URL', async () => {
       server.answer(() => ({ status: 403, body: { Message: 'Forbidden' } }));
 
-      const outcome = await tocsin(['resume', '--stack', 'Tocsin', '--region', 'us-east-1'], { clients: clients() });
+      const outcome = await tocsin(['resume', '--stack', 'Tocsin', '--region', 'us-east-1', '--yes'], { clients: clients() });
 
-      expect(outcome.code).toBe(1);
+      expect(outcome.code).toBe(5);
       expect(outcome.stderr).toMatch(/refused the credentials \(HTTP 403 Forbidden\): the caller needs lambda:InvokeFunctionUrl/);
     });
   });

@@ -199,10 +199,10 @@ describe('tocsin status, incidents, timeline', () => {
     expect(JSON.parse(outcome.stdout)).toStrictEqual(detail);
   });
 
-  it('timeline of an unknown incident: exit 1 with the 404 text', async () => {
+  it('timeline of an unknown incident: exit 3 (not found) with the 404 text', async () => {
     const outcome = await tocsin(['timeline', 'INC-404', '--local', serveJson]);
 
-    expect(outcome).toEqual({ code: 1, stdout: '', stderr: 'error: incident INC-404 not found\n' });
+    expect(outcome).toEqual({ code: 3, stdout: '', stderr: 'error: incident INC-404 not found\n' });
   });
 
   it('says to start serve mode when nothing listens at the status URL', async () => {
@@ -212,7 +212,7 @@ describe('tocsin status, incidents, timeline', () => {
     const outcome = await tocsin(['status', '--local', closed]);
 
     expect(outcome).toEqual({
-      code: 1,
+      code: 5,
       stdout: '',
       stderr: `error: cannot reach Tocsin at http://127.0.0.1:${port}/ (ECONNREFUSED); is \`npm start -- --serve\` running?\n`,
     });

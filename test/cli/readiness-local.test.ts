@@ -43,7 +43,7 @@ describe('tocsin readiness commands against the local runtime', () => {
 
   it('poll → answers → refused → more answers → scheduled, notices 1 … n without a gap', async () => {
     // Act
-    const halt = await json(['declare-halt', '--as', 'tanaka', '--note', 'shared disk failure']);
+    const halt = await json(['declare-halt', '--as', 'tanaka', '--note', 'shared disk failure', '--yes']);
     const poll = await json(['poll-readiness', '--as', 'tanaka']);
     const a = await json(['respond', '--poll', poll.pollId, '--participant', 'broker-a', '--ready']);
     const b = await json(['respond', '--poll', poll.pollId, '--participant', 'broker-b', '--ready', '--note', 'ready from 12:30']);
@@ -58,7 +58,7 @@ describe('tocsin readiness commands against the local runtime', () => {
     expect(poll).toMatchObject({ ok: true, action: 'poll-opened', pollId: expect.stringMatching(/^poll-/) });
     expect(a.tally).toMatchObject({ valueShare: 0.4, met: false });
     expect(b.tally).toMatchObject({ valueShare: 0.5, retailValueShare: 0.4, retailParticipants: 1, met: false, missing: ['broker-c'] });
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/^error: cannot schedule the resumption of market equities: the latest readiness poll .* does not meet the quorum/);
     expect(tallies.stdout).toMatch(new RegExp(`${poll.pollId}\\s+equities\\s+open\\s+.+? Japan Standard Time\\s+quorum not met: 50 % of value, 40 % of retail value, 1 retail broker ready; not answered: broker-c`));
     expect(c.tally).toMatchObject({ valueShare: 0.6, retailValueShare: 0.6, retailParticipants: 2, met: true, missing: [] });

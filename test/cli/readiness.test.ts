@@ -85,7 +85,7 @@ describe('tocsin readiness commands', () => {
     const outcome = await tocsin(['schedule-resume', '--at', '2020-10-01T12:30:00+09:00', '--local', serveJson]);
 
     // Assess
-    expect(outcome.code).toBe(1);
+    expect(outcome.code).toBe(4);
     expect(outcome.stderr).toMatch(/^error: cannot schedule the resumption of market equities: .* \(state: market=equities tally=\{"valueShare":0.45/);
   });
 
@@ -190,11 +190,11 @@ describe('tocsin readiness commands', () => {
       }
     });
 
-    it.each<[number, Record<string, unknown>, RegExp]>([
-      [403, { error: 'account 210987654321 may not answer for participant "broker-b": sign with the participant\'s own account' }, /^error: account 210987654321 may not answer for participant "broker-b"/],
-      [404, { error: 'unknown poll "poll-9"' }, /^error: unknown poll "poll-9"\n$/],
-      [409, { error: 'poll poll-1 is closed: answers were due by 2020-10-01T03:20:00.000Z', state: { pollId: 'poll-1', status: 'closed' } }, /^error: poll poll-1 is closed: .* \(state: pollId=poll-1 status=closed\)/],
-    ])("HTTP %i: exit 1 with Tocsin's own error", async (status, body, stderr) => {
+    it.each<[number, Record<string, unknown>, RegExp, number]>([
+      [403, { error: 'account 210987654321 may not answer for participant "broker-b": sign with the participant\'s own account' }, /^error: account 210987654321 may not answer for participant "broker-b"/, 5],
+      [404, { error: 'unknown poll "poll-9"' }, /^error: unknown poll "poll-9"\n$/, 3],
+      [409, { error: 'poll poll-1 is closed: answers were due by 2020-10-01T03:20:00.000Z', state: { pollId: 'poll-1', status: 'closed' } }, /^error: poll poll-1 is closed: .* \(state: pollId=poll-1 status=closed\)/, 4],
+    ])("HTTP %i: Tocsin's own error, and the status's exit code", async (status, body, stderr, code) => {
       // Prepare
       server.answer(() => ({ status, body }));
 
@@ -204,7 +204,7 @@ describe('tocsin readiness commands', () => {
       });
 
       // Assess
-      expect(outcome.code).toBe(1);
+      expect(outcome.code).toBe(code);
       expect(outcome.stderr).toMatch(stderr);
     });
 
@@ -213,12 +213,12 @@ describe('tocsin readiness commands', () => {
       ['both --ready and --not-ready', ['--poll', 'p', '--participant', 'b', '--ready', '--not-ready'], /give exactly one of --ready or --not-ready/],
       ['no --poll', ['--participant', 'b', '--ready'], /required option '--poll <pollId>'/],
       ['a plain-http URL to another host', ['--poll', 'p', '--participant', 'b', '--ready', '--url', 'http://example.com/'], /option --url: must be an https:\/\/ URL/],
-    ])('refuses %s before any request', async (_, args, message) => {
+    ])('refuses %s before any request, exit 2 (usage)', async (_, args, message) => {
       // Act
       const outcome = await tocsin(['respond', ...args]);
 
       // Assess
-      expect(outcome.code).toBe(1);
+      expect(outcome.code).toBe(2);
       expect(outcome.stderr).toMatch(message);
       expect(server.requests).toHaveLength(0);
     });

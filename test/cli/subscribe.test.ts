@@ -179,12 +179,12 @@ describe('tocsin subscribe (local serve mode, real emulator)', () => {
     ['--local with --topic-arn', ['--topic-arn', 'arn:aws:sns:us-east-1:000000000000:notices'], '--topic-arn'],
     ['--local with --region', ['--region', 'eu-west-1'], '--region'],
     ['an unknown option', ['--type', 'halt'], '--type'],
-  ])('rejects %s: exit 1, one stderr line naming the option, nothing subscribed', async (_, extra, option) => {
+  ])('rejects %s: exit 2 (usage), one stderr line naming the option, nothing subscribed', async (_, extra, option) => {
     const before = await subscriptionsOf(aws.sns, resources.noticeTopicArn);
     // Later options win in commander, so `extra` can replace the valid defaults.
     const outcome = await tocsin(['subscribe', '--local', localFile, '--protocol', 'sqs', '--endpoint', queueArn, ...extra]);
 
-    expect(outcome.code).toBe(1);
+    expect(outcome.code).toBe(2);
     expect(outcome.stdout).toBe('');
     expect(outcome.stderr).toMatch(/^error: [^\n]+\n$/);
     expect(outcome.stderr).toContain(option);
@@ -194,7 +194,7 @@ describe('tocsin subscribe (local serve mode, real emulator)', () => {
   it('rejects a missing --endpoint, naming it', async () => {
     const outcome = await tocsin(['subscribe', '--local', localFile, '--protocol', 'sqs']);
 
-    expect(outcome).toEqual({ code: 1, stdout: '', stderr: "error: required option '--endpoint <endpoint>' not specified\n" });
+    expect(outcome).toEqual({ code: 2, stdout: '', stderr: "error: required option '--endpoint <endpoint>' not specified\n" });
   });
 
   it('fails with a hint to start serve mode when the SNS endpoint is unreachable', async () => {
@@ -204,20 +204,20 @@ describe('tocsin subscribe (local serve mode, real emulator)', () => {
     const outcome = await tocsin(['subscribe', '--local', unreachable, '--protocol', 'sqs', '--endpoint', queueArn]);
 
     expect(outcome).toEqual({
-      code: 1,
+      code: 5,
       stdout: '',
       stderr: `error: cannot reach SNS at http://127.0.0.1:${port} (ECONNREFUSED); is \`npm start -- --serve\` running?\n`,
     });
   });
 
-  it.each<[string, () => string, RegExp]>([
-    ['a missing file', () => `${files.dir}/nothing-here.json`, /^error: option --local: cannot read .*nothing-here\.json: ENOENT\n$/],
-    ['a file with no JSON', () => files.file('log.txt', 'starting emulators\n'), /^error: option --local: .*log\.txt holds no JSON object/],
-    ['JSON without noticeTopicArn', () => files.file('partial.json', JSON.stringify({ snsEndpoint: 'http://127.0.0.1:1', region: 'us-east-1' })), /^error: the serve-mode JSON in .*partial\.json has no "noticeTopicArn"/],
-  ])('rejects --local with %s', async (_, file, message) => {
+  it.each<[string, () => string, RegExp, number]>([
+    ['a missing file', () => `${files.dir}/nothing-here.json`, /^error: option --local: cannot read .*nothing-here\.json: ENOENT\n$/, 2],
+    ['a file with no JSON', () => files.file('log.txt', 'starting emulators\n'), /^error: option --local: .*log\.txt holds no JSON object/, 2],
+    ['JSON without noticeTopicArn', () => files.file('partial.json', JSON.stringify({ snsEndpoint: 'http://127.0.0.1:1', region: 'us-east-1' })), /^error: the serve-mode JSON in .*partial\.json has no "noticeTopicArn"/, 1],
+  ])('rejects --local with %s', async (_, file, message, code) => {
     const outcome = await tocsin(['subscribe', '--local', file(), '--protocol', 'sqs', '--endpoint', queueArn]);
 
-    expect(outcome.code).toBe(1);
+    expect(outcome.code).toBe(code);
     expect(outcome.stderr).toMatch(message);
   });
 

@@ -94,7 +94,7 @@ describe('tocsin subscribe targets: --topic-arn and --stack', () => {
 
     const outcome = await tocsin(['subscribe', '--stack', 'Tocsin', '--region', 'us-east-1', '--protocol', 'sqs', '--endpoint', 'queue'], { clients });
 
-    expect(outcome.code).toBe(1);
+    expect(outcome.code).toBe(2);
     expect(outcome.stderr).toContain('--endpoint');
     expect(describeStacksCalls).toEqual([]);
   });
@@ -115,7 +115,7 @@ describe('tocsin subscribe targets: --topic-arn and --stack', () => {
   ])('rejects %s', async (_, extra, message) => {
     const outcome = await tocsin(['subscribe', '--protocol', 'sqs', '--endpoint', 'arn:aws:sqs:us-east-1:000000000000:q', ...extra]);
 
-    expect(outcome.code).toBe(1);
+    expect(outcome.code).toBe(2);
     expect(outcome.stderr).toContain(message);
   });
 
@@ -148,7 +148,7 @@ describe('tocsin subscribe targets: --topic-arn and --stack', () => {
         AWS_ENDPOINT_URL_CLOUDFORMATION: `http://127.0.0.1:${port}`,
       });
 
-      expect(outcome.code).toBe(1);
+      expect(outcome.code).toBe(5);
       expect(outcome.stdout).toBe('');
       expect(outcome.stderr).toMatch(/^error: no AWS credentials found: [^\n]+--local\n$/);
     });
@@ -159,7 +159,7 @@ describe('tocsin subscribe targets: --topic-arn and --stack', () => {
         AWS_SECRET_ACCESS_KEY: 'test',
       });
 
-      expect(outcome).toEqual({ code: 1, stdout: '', stderr: 'error: no AWS region: pass --region or set AWS_REGION\n' });
+      expect(outcome).toEqual({ code: 2, stdout: '', stderr: 'error: no AWS region: pass --region or set AWS_REGION\n' });
     });
 
     it('prints help and exits 0', async () => {

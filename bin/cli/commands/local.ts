@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CommandContext } from '../io';
@@ -6,9 +7,10 @@ import type { CommandContext } from '../io';
 /**
  * `tocsin local`: the local serve mode (shared/DESIGN.md, "Local serve mode") — the same process
  * as `npm start -- --serve`: one JSON line with the endpoints on stdout, logs on stderr, up until
- * Ctrl-C or SIGTERM, which it passes on so nothing is left behind.
+ * Ctrl-C or SIGTERM, which it passes on so nothing is left behind. Exits with the runtime's exit
+ * code: non-zero when it cannot start (an invalid `--config`, a port in use).
  */
-export function register(parent: Command, _ctx: CommandContext): Command {
+export function register(parent: Command, ctx: CommandContext): Command {
   return parent
     .command('local')
     .description('Run Tocsin locally on embedded emulators and print the endpoints as one JSON line (until Ctrl-C).')
@@ -25,10 +27,20 @@ export function register(parent: Command, _ctx: CommandContext): Command {
         cwd: root,
         stdio: 'inherit',
       });
-      const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
-      process.on('SIGINT', forward('SIGINT'));
-      process.on('SIGTERM', forward('SIGTERM'));
-      const code = await new Promise<number>((done) => child.once('exit', (c) => done(c ?? 1)));
-      process.exitCode = code;
+      const onInt = () => child.kill('SIGINT');
+      const onTerm = () => child.kill('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      try {
+        // Killed by a signal it did not handle: the shell's convention, 128 + the signal's number.
+        const code = await new Promise<number>((done, fail) => {
+          child.once('error', fail);
+          child.once('exit', (c, signal) => done(c ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1)));
+        });
+        ctx.exitWith(code);
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+      }
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { OperateReply, QuorumDetailView } from '../../../lambda/views/operator-views';
+import { confirm, confirmationFacts, type ConfirmationFacts } from '../confirm';
 import { callTocsin } from '../http';
 import type { CommandContext } from '../io';
 import { OptionError } from '../errors';
@@ -13,6 +14,9 @@ import { addTargetOptions, resolveTarget, type TargetOptions } from '../target';
  * target's `operateUrl` — signed with the caller's AWS credentials for a stack, unsigned for local
  * serve mode — and prints a one-line summary of the reply (its times in the market's time zone,
  * the zone named), or the reply itself with `--json`.
+ *
+ * `declare-halt`, `resume`, `failover` and `drill` change trading: at a terminal they say exactly
+ * what would happen and ask y/N; off a terminal they need `--yes` (`confirm.ts`).
  *
  * @example
  *   tocsin declare-halt --market equities --note "shared disk failure" --as ops-1
@@ -38,6 +42,7 @@ interface CommonOptions extends TargetOptions {
   readonly for?: string;
   readonly respondBy?: string;
   readonly override?: string;
+  readonly yes?: boolean;
 }
 
 /** The JSON body, without the fields left out (the server refuses fields a command does not take). */
@@ -53,6 +58,11 @@ interface OperatorCommandSpec {
   readonly options: (command: Command) => Command;
   readonly body: (options: CommonOptions) => Body;
   readonly examples: readonly string[];
+  /**
+   * For a command that changes trading: what it would do, as a verb phrase (`halt trading on ALL
+   * of market equities (segments: all)`). The command then takes `--yes` and asks without it.
+   */
+  readonly consequence?: (options: CommonOptions, facts: ConfirmationFacts) => Promise<string>;
 }
 
 const note = (command: Command) => command.option('--note <text>', 'a note for the timeline (and the notice)');
@@ -105,7 +115,16 @@ const SPECS: readonly OperatorCommandSpec[] = [
         .option('--segments <list>', 'halt only these segments (comma-separated); default: the whole market', commaList)
         .option('--incident <id>', 'the open incident the halt is for; default: open a new one'),
     body: (o) => ({ incidentId: o.incident, market: o.market, segments: o.segments, note: o.note, notes: notes(o) }),
-    examples: ['tocsin declare-halt --market equities --note "shared disk failure"', 'tocsin declare-halt --segments prime,growth --incident INC-1'],
+    examples: [
+      'tocsin declare-halt --market equities --note "shared disk failure"',
+      'tocsin declare-halt --segments prime,growth --incident INC-1',
+      'tocsin declare-halt --market equities --yes --json   # from a script: no prompt',
+    ],
+    consequence: async (o, facts) => {
+      const market = await marketLabel(o, facts);
+      const scope = o.segments?.length ? `segments ${o.segments.join(', ')} of ${market}` : `ALL of ${market} (segments: all)`;
+      return `halt trading on ${scope}${o.incident ? ` for incident ${o.incident}` : ''}`;
+    },
   },
   {
     name: 'poll-readiness',
@@ -129,14 +148,26 @@ const SPECS: readonly OperatorCommandSpec[] = [
     summary: 'resume trading now',
     options: (c) => notesJa(note(market(c))),
     body: (o) => ({ market: o.market, note: o.note, notes: notes(o) }),
-    examples: ['tocsin resume --market equities'],
+    examples: ['tocsin resume --market equities', 'tocsin resume --market equities --yes'],
+    consequence: async (o, facts) => {
+      const market = await marketLabel(o, facts);
+      const id = o.market ?? (await facts.overview())?.markets[0]?.market;
+      const state = id === undefined ? undefined : (await facts.overview())?.markets.find((m) => m.market === id);
+      const now = state ? ` (now ${state.status}, ${state.segments.length ? `segments ${state.segments.join(', ')}` : 'all segments'})` : '';
+      return `resume trading now on ${market}${now}`;
+    },
   },
   {
     name: 'failover',
     summary: 'move a group to a standby node now',
     options: (c) => note(c.requiredOption('--group <group>', 'the failover group').option('--to <node>', 'the node to promote; default: the freshest ready standby')),
     body: (o) => ({ group: o.group, to: o.to, note: o.note }),
-    examples: ['tocsin failover --group shared-disk --to unit-2'],
+    examples: ['tocsin failover --group shared-disk --to unit-2 --note "vendor swaps unit 1"'],
+    consequence: async (o, facts) => {
+      const lease = (await facts.overview())?.groups.find((g) => g.group === o.group);
+      const from = lease ? ` from ${lease.holder} (epoch ${lease.epoch}, which is fenced)` : '';
+      return `fail over group ${o.group}${from} to ${o.to ? `node ${o.to}` : 'the freshest ready standby'} now`;
+    },
   },
   {
     name: 'silence',
@@ -167,6 +198,11 @@ const SPECS: readonly OperatorCommandSpec[] = [
     options: (c) => c.requiredOption('--group <group>', 'the failover group'),
     body: (o) => ({ group: o.group }),
     examples: ['tocsin drill --group shared-disk'],
+    consequence: async (o, facts) => {
+      const lease = (await facts.overview())?.groups.find((g) => g.group === o.group);
+      const holder = lease ? `the holder ${lease.holder}'s` : "the holder's";
+      return `run a failover drill on group ${o.group} now: ${holder} heartbeats stop counting and the promoter moves the lease to a ready standby`;
+    },
   },
 ];
 
@@ -183,20 +219,37 @@ function registerSpec(parent: Command, ctx: CommandContext, spec: OperatorComman
     .options(command)
     .option('--as <name>', 'the operator to record (locally the operator; in AWS shown after the IAM caller)')
     .option('--json', 'print the reply as JSON');
+  if (spec.consequence) command = command.option('--yes', 'do it without asking (needed when stdin or stdout is not a terminal)');
   addTargetOptions(command, 'OperateUrl').addHelpText('after', ['', 'Examples:', ...spec.examples.map((e) => `  $ ${e}`)].join('\n'));
   return command.action(async (...args: unknown[]) => {
     const positional = spec.incidentArgument || spec.argument ? (args[0] as string) : undefined;
     const options = (positional !== undefined ? args[1] : args[0]) as CommonOptions;
     const argument = positional === undefined ? {} : { [spec.argument?.field ?? 'incidentId']: positional };
-    await operate(spec.name, { ...argument, ...spec.body(options), as: options.as }, options, ctx);
+    await operate(spec, { ...argument, ...spec.body(options), as: options.as }, options, ctx);
   });
 }
 
-async function operate(name: string, fields: Body, options: CommonOptions, ctx: CommandContext): Promise<void> {
-  const body = withoutUndefined({ command: name, ...fields });
+async function operate(spec: OperatorCommandSpec, fields: Body, options: CommonOptions, ctx: CommandContext): Promise<void> {
+  const body = withoutUndefined({ command: spec.name, ...fields });
   const target = await resolveTarget(options, ctx);
+  if (spec.consequence && !options.yes) await confirm(spec.name, await spec.consequence(options, confirmationFacts(target, ctx)), ctx);
   const reply = await callTocsin<OperateReply>(target, { output: 'operateUrl', method: 'POST', path: '/', body }, ctx);
   ctx.out(options.json ? JSON.stringify(reply.body) : describeReply(reply.body));
+}
+
+/**
+ * The market a market command would act on, in words: the one named, the incident's, or the only
+ * one configured (as Tocsin picks it). Several configured and none named: the usage error Tocsin
+ * would answer, before anything is asked or sent.
+ */
+async function marketLabel(o: CommonOptions, facts: ConfirmationFacts): Promise<string> {
+  if (o.market) return `market ${o.market}`;
+  const incidentMarket = o.incident ? (await facts.incident(o.incident))?.incident.market : undefined;
+  if (incidentMarket) return `market ${incidentMarket}`;
+  const markets = (await facts.overview())?.markets.map((m) => m.market);
+  if (!markets) return "the only configured market (Tocsin's status could not be read to name it)";
+  if (markets.length > 1) throw new OptionError('--market', `required when more than one market is configured (${markets.join(', ')})`);
+  return markets.length ? `market ${markets[0]}` : 'the configured market';
 }
 
 /** `declare-halt: halted; incident INC-1; market equities halted (prime) since …; notices n-1 (halt #2)` */
