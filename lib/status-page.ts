@@ -22,11 +22,12 @@ export interface StatusPageProps {
 
 /**
  * What `status` does with the store, read only: GetItem for each market's state, Query on the
- * base table for an incident's items and each group's lease, Query on gsi1 for the open incidents.
+ * base table for an incident's items and each group's lease, Query on gsi1 for the open incidents
+ * and on gsi2 for the list of every incident (`GET /incidents`; no other function reads gsi2).
  */
 export const STATUS_STORE_ACCESS: StoreAccess = {
   tableActions: ['dynamodb:GetItem', 'dynamodb:Query'],
-  indexActions: { gsi1: ['dynamodb:Query'] },
+  indexActions: { gsi1: ['dynamodb:Query'], gsi2: ['dynamodb:Query'] },
 };
 
 /**
@@ -42,7 +43,7 @@ export const STATUS_STORE_ACCESS: StoreAccess = {
 export class StatusPage extends Construct {
   /** The `status` function (`lambda/handlers/status.ts`). */
   public readonly function: NodejsFunction;
-  /** HTTPS endpoint: `GET /` and `GET /incidents/<id>`; callers sign their requests (`lambda:InvokeFunctionUrl`). */
+  /** HTTPS endpoint: `GET /`, `GET /incidents` and `GET /incidents/<id>`; callers sign their requests (`lambda:InvokeFunctionUrl`). */
   public readonly functionUrl: lambda.FunctionUrl;
 
   public constructor(scope: Construct, id: string, props: StatusPageProps) {

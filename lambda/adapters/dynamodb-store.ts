@@ -29,6 +29,7 @@ import type { PollRecord } from '../core/readiness-poll';
 import type { LeaseState, NodeState } from '../core/lease';
 import { NO_SILENCES, type SilenceSet } from '../core/silences';
 import type { OutboxStore } from '../core/outbox';
+import { incidentIdOfListKey, incidentListKey, type IncidentPage, type IncidentPageRequest } from '../core/incident-list';
 import type { AlarmLookup, IncidentRecord, IncidentStore, LeaseGroupView, PublicSiteStore, StoredNotice } from '../core/ports';
 import { EMPTY_SITE_INDEX, type SiteIndex } from '../core/public-status';
 
@@ -40,7 +41,7 @@ import { EMPTY_SITE_INDEX, type SiteIndex } from '../core/public-status';
  * |--------------------|------------------------|----------------------------------------------------|--------------|
  * | `GROUP#<key>`      | `GROUP`                | which incident a grouping key points to            | an incident opens for it |
  * | `ALARM#<dedupKey>` | `ALARM`                | an alarm's newest state by source time (dedup)     | a delivery is newer |
- * | `INCIDENT#<id>`    | `STATE`                | the incident, O(1) in size (gsi1: open incidents)  | the incident itself changes |
+ * | `INCIDENT#<id>`    | `STATE`                | the incident, O(1) in size (gsi1: open incidents; gsi2: all incidents) | the incident itself changes |
  * | `INCIDENT#<id>`    | `COUNTS`               | alarms / firing counters (hints, atomic ADD)       | an alarm joins or changes state |
  * | `INCIDENT#<id>`    | `ALARM#<dedupKey>`     | the alarm as its incident lists it                 | its state changes |
  * | `INCIDENT#<id>`    | `TIMELINE#<time>#<tag>`| one timeline entry, time-ordered                   | once |
@@ -56,6 +57,12 @@ import { EMPTY_SITE_INDEX, type SiteIndex } from '../core/public-status';
  * | `POLL#<pollId>`    | `STATE`                | a readiness poll: market, halting incident, respondBy, closed why | opened; every answer (version only); closed |
  * | `POLL#<pollId>`    | `ANSWER#<participantId>` | one participant's latest answer to the poll       | it answers or changes its answer |
  *
+ * Indexes (`table-schema.ts`): gsi1 `INCIDENTS#OPEN` (open incidents, oldest first) and
+ * `OUTBOX#PENDING` (notices not yet sent); gsi2 `INCIDENTS` / `<openedAt ISO>#<id>` (every
+ * incident, open or resolved, newest first, paged: `listIncidents`). Every write of an incident
+ * carries its gsi2 keys; an incident last written before gsi2 existed joins the list the next
+ * time it changes (a resolved one never does: it ages out with its TTL).
+ *
  * Every state item carries `version`; a transition is one TransactWriteItems in which each state
  * Put is conditional on the version read, and each timeline entry and notice on not existing.
  * No item grows with the number of alarms, and a plain attach of an alarm writes only that
@@ -70,6 +77,7 @@ import { EMPTY_SITE_INDEX, type SiteIndex } from '../core/public-status';
  */
 
 export const OPEN_INCIDENTS = 'INCIDENTS#OPEN';
+export const ALL_INCIDENTS = 'INCIDENTS';
 export const PENDING_NOTICES = 'OUTBOX#PENDING';
 export const NOTICE_ENTITY = 'notice';
 
@@ -100,7 +108,7 @@ type WriteItem = { Put: { TableName: string; Item: Item; ConditionExpression?: s
 /**
  * One write as AWS prices it (DynamoDB pricing, on-demand): 1 write unit per KB (rounded up) of
  * each item; 2 per KB inside a transaction; plus 1 per KB for each item's entry in a
- * global secondary index (gsi1 holds open incidents and pending notices).
+ * global secondary index it appears in (gsi1: open incidents and pending notices; gsi2: incidents).
  */
 export interface WriteReport {
   readonly operation: 'put' | 'transaction' | 'update';
@@ -354,6 +362,26 @@ export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, Outbox
     return items.map((item) => fromItem<Incident>(item));
   }
 
+  /** Every incident, newest first, a page at a time: one Query of gsi2, asking one more than the page to know whether another follows. */
+  public async listIncidents(request: IncidentPageRequest): Promise<IncidentPage> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :all',
+        ExpressionAttributeValues: { ':all': ALL_INCIDENTS },
+        ScanIndexForward: false,
+        Limit: request.limit + 1,
+        ...(request.after !== undefined
+          ? { ExclusiveStartKey: { ...incidentKey(incidentIdOfListKey(request.after)), gsi2pk: ALL_INCIDENTS, gsi2sk: request.after } }
+          : {}),
+      }),
+    );
+    const incidents = Items.slice(0, request.limit).map((item) => fromItem<Incident>(item));
+    const last = incidents[incidents.length - 1];
+    return { incidents, ...(Items.length > request.limit && last ? { next: incidentListKey(last) } : {}) };
+  }
+
   public async incidentRecord(incidentId: string): Promise<IncidentRecord | undefined> {
     const [state, counts, timeline, notices] = await Promise.all([
       this.get(incidentKey(incidentId)),
@@ -482,15 +510,13 @@ export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, Outbox
     if (transition.incident) {
       const incident = transition.incident;
       const open = incident.status !== 'resolved';
+      const listed = incidentListKey(incident);
       writes.push(
-        this.versioned(
-          incidentKey(incident.id),
-          'incident',
-          incident,
-          open
-            ? { gsi1pk: OPEN_INCIDENTS, gsi1sk: `${new Date(incident.openedAt).toISOString()}#${incident.id}` }
-            : { expiresAt: expiresAfter(incident.resolvedAt ?? this.now(), this.retention.incidentDays) },
-        ),
+        this.versioned(incidentKey(incident.id), 'incident', incident, {
+          gsi2pk: ALL_INCIDENTS,
+          gsi2sk: listed,
+          ...(open ? { gsi1pk: OPEN_INCIDENTS, gsi1sk: listed } : { expiresAt: expiresAfter(incident.resolvedAt ?? this.now(), this.retention.incidentDays) }),
+        }),
       );
     }
     for (const entry of transition.timeline) {
@@ -558,12 +584,12 @@ function priced(writes: readonly WriteItem[]): WriteReport {
   let units = 0;
   for (const { Put } of writes) {
     const kb = Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(Put.Item)) / 1024));
-    units += (transaction ? 2 : 1) * kb + (Put.Item.gsi1pk !== undefined ? kb : 0);
+    units += (transaction ? 2 : 1) * kb + (Put.Item.gsi1pk !== undefined ? kb : 0) + (Put.Item.gsi2pk !== undefined ? kb : 0);
   }
   return { operation: transaction ? 'transaction' : 'put', items: writes.map((w) => String(w.Put.Item.entity)), awsWriteUnits: units };
 }
 
-const STORAGE_ATTRIBUTES = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'expiresAt'];
+const STORAGE_ATTRIBUTES = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'expiresAt'];
 
 function fromItem<T>(item: Item): T {
   const out: Item = {};

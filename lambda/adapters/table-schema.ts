@@ -8,15 +8,28 @@
 export const TABLE_SCHEMA = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
-  /**
-   * Sparse index for the "what is open right now" queries (open incidents, pending outbox
-   * items): only items that carry `gsi1pk` appear in it.
-   */
   globalSecondaryIndexes: [
+    /**
+     * Sparse index for the "what is open right now" queries (open incidents, pending outbox
+     * items): only items that carry `gsi1pk` appear in it.
+     */
     {
       indexName: 'gsi1',
       partitionKey: { name: 'gsi1pk', type: 'S' },
       sortKey: { name: 'gsi1sk', type: 'S' },
+      projection: 'ALL',
+    },
+    /**
+     * Sparse index of every incident, open or resolved, newest first (`GET /incidents`): only
+     * incident state items carry `gsi2pk` (`INCIDENTS`), sorted by `gsi2sk` = `<openedAt ISO>#<id>`.
+     * One partition, like gsi1's `INCIDENTS#OPEN`: incident items change a few times in their life,
+     * far below one partition's write rate, and one Query per page needs no month-by-month walk.
+     * An incident leaves it when its item expires (TTL, `incidentDays` after it was resolved).
+     */
+    {
+      indexName: 'gsi2',
+      partitionKey: { name: 'gsi2pk', type: 'S' },
+      sortKey: { name: 'gsi2sk', type: 'S' },
       projection: 'ALL',
     },
   ],

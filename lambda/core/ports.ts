@@ -4,6 +4,7 @@ import type { SilenceSet } from './silences';
 import type { PublicStatus, SiteIndex } from './public-status';
 import type { AlarmState, EscalationTimer, Incident, IncidentAlarm, IncidentCounts, MarketState, Notice, Page, TimelineEntry, Transition } from './model';
 import type { PollRecord } from './readiness-poll';
+import type { IncidentPage, IncidentPageRequest } from './incident-list';
 
 /**
  * The incident store, as the domain needs it. The DynamoDB adapter implements it
@@ -33,6 +34,12 @@ export interface IncidentStore {
   readSilences(): Promise<SilenceSet>;
   /** Incidents not yet resolved, oldest first. */
   openIncidents(): Promise<Incident[]>;
+  /**
+   * Every incident the store still holds, open or resolved, newest first (by opening time, then
+   * id: `incident-list.ts`), `request.limit` at a time after `request.after`; `next` names where
+   * the following page starts, and is absent on the last page.
+   */
+  listIncidents(request: IncidentPageRequest): Promise<IncidentPage>;
   incidentRecord(incidentId: string): Promise<IncidentRecord | undefined>;
   /** A failover group's lease, its nodes' readiness records, and when Tocsin first saw the group. */
   readLeaseGroup(group: string): Promise<LeaseGroupView>;

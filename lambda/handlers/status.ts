@@ -3,9 +3,10 @@ import { flushMetrics, logger } from '../adapters/observability';
 import { environmentConfig, environmentStore, systemContext } from '../adapters/wiring';
 import type { DecisionContext } from '../core/context';
 import { NotFoundError, TocsinError } from '../core/errors';
+import { pageLimit } from '../core/incident-list';
 import type { IncidentStore } from '../core/ports';
-import { CONTENT_SECURITY_POLICY, escapeHtml, incidentPage, notFoundPage, overviewPage, pollPage } from '../views/operator-html';
-import { incidentView, pollPageView, statusOverview, type StatusOverview } from '../views/operator-views';
+import { CONTENT_SECURITY_POLICY, escapeHtml, incidentListPage, incidentPage, notFoundPage, overviewPage, pollPage } from '../views/operator-html';
+import { incidentListView, incidentPageKey, incidentView, pollPageView, statusOverview, type StatusOverview } from '../views/operator-views';
 
 /**
  * `status` (Function URL, AWS_IAM auth in AWS): read-only market status and incident timelines.
@@ -14,6 +15,10 @@ import { incidentView, pollPageView, statusOverview, type StatusOverview } from 
  *   configured market, the open incidents oldest first, the lease of every configured group that
  *   has one, the silences in force or scheduled. A market being resumed shows its latest
  *   readiness poll (with the tally) as `markets[].poll`.
+ * - `GET /incidents?limit=N&next=TOKEN` → `IncidentListView` `{incidents, next?, generatedAt}`:
+ *   every incident, open or resolved, newest first, `limit` (1 … 200, default 50) a page; `next`
+ *   is the token for the following page, absent on the last. 400 `{error}` for a bad `limit` or a
+ *   `next` no page gave. Other query parameters (`all=true`) are ignored.
  * - `GET /incidents/<id>` → `IncidentView` `{incident, timeline, notices}`; 404 `{error}` for an
  *   unknown incident.
  * - `GET /polls/<id>` → `PollPageView` `{poll, answers}`: a readiness poll, its tally, and each
@@ -29,6 +34,7 @@ export interface StatusDependencies {
   readonly context: () => DecisionContext;
 }
 
+const INCIDENT_LIST_PATH = /^\/incidents\/?$/;
 const INCIDENT_PATH = /^\/incidents\/([^/]+)\/?$/;
 const POLL_PATH = /^\/polls\/([^/]+)\/?$/;
 
@@ -41,7 +47,7 @@ export function createStatusHandler(deps: StatusDependencies) {
         return json(405, { error: `method ${request.method.slice(0, 16)} is not allowed; use GET` }, { allow: 'GET' });
       }
       const html = prefersHtml(request.headers.accept);
-      const response = await route(deps, request.path, html);
+      const response = await route(deps, request.path, request.query, html);
       return request.method === 'HEAD' ? { ...response, body: '' } : response;
     } catch (error) {
       if (error instanceof TocsinError) logger.warn('status request refused', { error: error.message, kind: error.name });
@@ -53,10 +59,17 @@ export function createStatusHandler(deps: StatusDependencies) {
   };
 }
 
-async function route(deps: StatusDependencies, path: string, html: boolean): Promise<HttpResponse> {
+async function route(deps: StatusDependencies, path: string, query: Readonly<Record<string, string>>, html: boolean): Promise<HttpResponse> {
   if (path === '/' || path === '') {
     const overview = await readOverview(deps);
     return html ? page(200, overviewPage(overview)) : json(200, overview, READ_HEADERS);
+  }
+  if (INCIDENT_LIST_PATH.test(path)) {
+    const limit = pageLimit(query.limit);
+    const after = query.next === undefined || query.next === '' ? undefined : incidentPageKey(query.next);
+    const { config, now } = deps.context();
+    const view = incidentListView(await deps.store.listIncidents({ limit, ...(after !== undefined ? { after } : {}) }), config, now);
+    return html ? page(200, incidentListPage(view, limit)) : json(200, view, READ_HEADERS);
   }
   const match = INCIDENT_PATH.exec(path);
   if (match) {
@@ -75,7 +88,7 @@ async function route(deps: StatusDependencies, path: string, html: boolean): Pro
     const view = pollPageView(record, config, now);
     return html ? page(200, pollPage(view)) : json(200, view, READ_HEADERS);
   }
-  return notFound(`no such resource ${JSON.stringify(path.slice(0, 200))}; try /, /incidents/<incidentId> or /polls/<pollId>`, 'Tocsin — not found', html);
+  return notFound(`no such resource ${JSON.stringify(path.slice(0, 200))}; try /, /incidents, /incidents/<incidentId> or /polls/<pollId>`, 'Tocsin — not found', html);
 }
 
 async function readOverview(deps: StatusDependencies): Promise<StatusOverview> {

@@ -1,6 +1,6 @@
 import { clockText } from '../core/notice-text';
 import { percent } from '../core/quorum';
-import type { IncidentView, LeaseView, MarketStatusView, PollPageView, PollView, SilenceView, StatusOverview } from './operator-views';
+import type { IncidentListView, IncidentView, LeaseView, MarketStatusView, PollPageView, PollView, SilenceView, StatusOverview } from './operator-views';
 
 /**
  * The operators' status pages (the IAM `status` URL, for a browser): small self-contained HTML
@@ -49,7 +49,30 @@ export function overviewPage(o: StatusOverview): string {
       ]),
       'No silences.',
     ),
+    '<p><a href="/incidents">All incidents, resolved ones too</a></p>',
     `<p><small>Generated at ${time(o.generatedAt, home)}</small></p>`,
+  ]);
+}
+
+/** `GET /incidents`: one page of every incident, newest first, and a link to the older ones. */
+export function incidentListPage(v: IncidentListView, limit: number): string {
+  return document('Tocsin — incidents', [
+    '<h1>Incidents</h1>',
+    table(
+      ['Incident', 'Status', 'Severity', 'Market', 'Summary', 'Opened', 'Resolved'],
+      v.incidents.map((i) => [
+        incidentLink(i.incidentId),
+        escapeHtml(i.status),
+        escapeHtml(i.severity),
+        escapeHtml(i.market ?? ''),
+        escapeHtml(i.summary),
+        time(i.openedAt, i.timeZone),
+        i.resolvedAt === undefined ? '' : time(i.resolvedAt, i.timeZone),
+      ]),
+      'No incidents.',
+    ),
+    v.next === undefined ? '' : `<p><a href="/incidents?limit=${limit}&amp;next=${escapeHtml(encodeURIComponent(v.next))}">Older incidents</a></p>`,
+    '<p><a href="/">All markets</a></p>',
   ]);
 }
 

@@ -1,5 +1,7 @@
 import { escalationOf, type ResumeQuorum, type TocsinConfig } from '../core/config';
 import type { OperatorCommand } from '../core/commands';
+import { ValidationError } from '../core/errors';
+import { isIncidentListKey, type IncidentPage } from '../core/incident-list';
 import type { LeaseState } from '../core/lease';
 import { marketTimeZoneOf, marketView, type MarketView } from '../core/market';
 import type { Incident, IncidentStatus, MarketState, Notice, NoticeType, TimelineEntry, TimelineKind } from '../core/model';
@@ -42,7 +44,7 @@ export interface LeaseView {
   readonly timeZone: string;
 }
 
-/** An incident in a list (`GET /` `incidents[]`). */
+/** An incident in a list (`GET /` `incidents[]`, `GET /incidents` `incidents[]`). */
 export interface IncidentSummaryView {
   readonly incidentId: string;
   readonly status: IncidentStatus;
@@ -59,6 +61,8 @@ export interface IncidentSummaryView {
   readonly escalation?: { readonly stage: string; readonly next?: { readonly stage: string; readonly at: string } };
   /** Opened under a silence: nobody is paged until it ends. */
   readonly silenced?: { readonly silenceId: string; readonly until: string };
+  /** When it was resolved (resolved incidents, which only `GET /incidents` lists). */
+  readonly resolvedAt?: string;
   /** Its market's zone (the first market's when it names none). */
   readonly timeZone: string;
 }
@@ -146,6 +150,15 @@ export interface StatusOverview {
   readonly generatedAt: string;
 }
 
+/** `GET /incidents?limit=N&next=TOKEN` on the status URL: one page of every incident, open or resolved. */
+export interface IncidentListView {
+  /** Newest first (by when Tocsin opened them). */
+  readonly incidents: readonly IncidentSummaryView[];
+  /** Pass back as `next` for the following page; absent on the last page. */
+  readonly next?: string;
+  readonly generatedAt: string;
+}
+
 /** `GET /incidents/<id>` on the status URL. */
 export interface IncidentView {
   readonly incident: IncidentDetailView;
@@ -217,6 +230,7 @@ export function incidentSummaryView(incident: Incident, config: TocsinConfig): I
       ? { escalation: { stage: stage(incident.pagedStage), ...(incident.nextEscalation ? { next: { stage: stage(incident.nextEscalation.step), at: iso(incident.nextEscalation.at) } } : {}) } }
       : {}),
     ...(incident.silencedBy !== undefined && incident.silencedUntil !== undefined ? { silenced: { silenceId: incident.silencedBy, until: iso(incident.silencedUntil) } } : {}),
+    ...(incident.resolvedAt !== undefined ? { resolvedAt: iso(incident.resolvedAt) } : {}),
     timeZone: marketTimeZoneOf(config, incident.market),
   };
 }
@@ -227,7 +241,6 @@ export function incidentDetailView(record: Pick<IncidentRecord, 'incident' | 'co
     ...incidentSummaryView(incident, config),
     ...(incident.acknowledgedAt !== undefined ? { acknowledgedAt: iso(incident.acknowledgedAt) } : {}),
     ...(incident.acknowledgedBy !== undefined ? { acknowledgedBy: incident.acknowledgedBy } : {}),
-    ...(incident.resolvedAt !== undefined ? { resolvedAt: iso(incident.resolvedAt) } : {}),
     ...(incident.resolvedBy !== undefined ? { resolvedBy: incident.resolvedBy } : {}),
     alarms: counts.alarms,
     alarmsFiring: counts.firing,
@@ -258,6 +271,29 @@ export function silenceView(silence: Silence, config: Pick<TocsinConfig, 'market
 
 export function incidentView(record: IncidentRecord, config: TocsinConfig): IncidentView {
   return { incident: incidentDetailView(record, config), timeline: record.timeline.map(timelineEntryView), notices: record.notices.map(noticeView) };
+}
+
+/** One page of the incident list; the store's key for the next page travels as an opaque token. */
+export function incidentListView(page: IncidentPage, config: TocsinConfig, now: number): IncidentListView {
+  return {
+    incidents: page.incidents.map((incident) => incidentSummaryView(incident, config)),
+    ...(page.next !== undefined ? { next: incidentPageToken(page.next) } : {}),
+    generatedAt: iso(now),
+  };
+}
+
+/** The `next` token for a list key: base64url, so it needs no escaping in a URL or a shell. */
+export function incidentPageToken(key: string): string {
+  return Buffer.from(key, 'utf8').toString('base64url');
+}
+
+/** The list key a `next` token stands for; a token no page gave is refused (400), naming the field. */
+export function incidentPageKey(token: string): string {
+  const key = /^[A-Za-z0-9_-]{1,400}$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  if (!isIncidentListKey(key)) {
+    throw new ValidationError('incident list request', [{ field: 'next', problem: `expected the "next" token of a previous page, got ${JSON.stringify(token.slice(0, 80))}` }]);
+  }
+  return key;
 }
 
 /** What the status handler read for `GET /`. */

@@ -1,9 +1,11 @@
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbIncidentStore, type WriteReport } from '../../lambda/adapters/dynamodb-store';
 import { ingestSignal } from '../../lambda/core/use-cases/ingest-signal';
 import { runCommand } from '../../lambda/core/use-cases/dispatch';
 import { createTestResources, testClients, type TestAws } from '../helpers/aws';
 import { alarm, MINUTE, SECOND, T0, TestClock, TSE_CONFIG } from '../helpers/domain';
+import { MemoryIncidentStore } from '../helpers/memory-store';
+import type { IncidentStore } from '../../lambda/core/ports';
 
 describe('incident store + use cases on DynamoDB Local', () => {
   let aws: TestAws;
@@ -44,6 +46,71 @@ describe('incident store + use cases on DynamoDB Local', () => {
     expect(record?.notices.map((n) => `${n.notice.sequence}:${n.notice.type}`)).toEqual(['1:incident-opened', '2:halt', '3:resume-scheduled', '4:resume']);
     expect((await store.readMarket(market)).status).toBe('trading');
     void SECOND;
+  });
+});
+
+describe('listIncidents: every incident, newest first, paged (gsi2 on DynamoDB Local, and the in-memory store alike)', () => {
+  let aws: TestAws;
+  let tableName: string;
+  beforeAll(async () => {
+    aws = testClients();
+    tableName = (await createTestResources('list', aws)).tableName;
+  });
+  afterAll(() => aws.destroy());
+
+  /** Seven incidents a minute apart, two of them opened in the same millisecond; the 2nd and 5th resolved. Their ids, oldest first. */
+  async function seed(store: IncidentStore): Promise<string[]> {
+    const clock = new TestClock(T0, 'ls');
+    const context = clock.context(TSE_CONFIG);
+    const ids: string[] = [];
+    for (let n = 1; n <= 7; n += 1) {
+      ids.push((await ingestSignal(store, alarm({ dedupKey: `arn:list:${n}` }), { context })).incidentId!);
+      if (n !== 3) clock.advance(MINUTE);
+    }
+    for (const n of [1, 4]) await runCommand(store, { command: 'resolve', incidentId: ids[n]! }, 'ops1', { context });
+    return ids;
+  }
+
+  /** Every page of 3, and its `next`. */
+  async function pages(store: IncidentStore): Promise<Array<{ ids: string[]; statuses: string[]; next: boolean }>> {
+    const out: Array<{ ids: string[]; statuses: string[]; next: boolean }> = [];
+    let after: string | undefined;
+    do {
+      const page = await store.listIncidents({ limit: 3, ...(after !== undefined ? { after } : {}) });
+      out.push({ ids: page.incidents.map((i) => i.id), statuses: page.incidents.map((i) => i.status), next: page.next !== undefined });
+      after = page.next;
+    } while (after !== undefined);
+    return out;
+  }
+
+  it.each<[string, () => IncidentStore]>([
+    ['DynamoDB Local', () => new DynamoDbIncidentStore({ tableName })],
+    ['the in-memory store', () => new MemoryIncidentStore()],
+  ])('pages open and resolved incidents newest first on %s, ties by id, the last page without next', async (_, make) => {
+    // Prepare
+    const store = make();
+    const ids = await seed(store);
+
+    // Act
+    const listed = await pages(store);
+
+    // Assess: 3 + 3 + 1, newest first; the 3rd and 4th opened at the same time, so by id, higher first.
+    const newestFirst = [ids[6], ids[5], ids[4], ...[ids[2], ids[3]].sort().reverse(), ids[1], ids[0]];
+    expect(listed.map((p) => p.ids)).toEqual([newestFirst.slice(0, 3), newestFirst.slice(3, 6), newestFirst.slice(6)]);
+    expect(listed.map((p) => p.next)).toEqual([true, true, false]);
+    expect(listed.flatMap((p) => p.statuses).filter((s) => s === 'resolved')).toHaveLength(2);
+  });
+
+  it('keeps the list keys on the incident item, open or resolved, and none on the other items', async () => {
+    // Act: the table as the first test left it.
+    const { Items = [] } = await aws.dynamodb.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+
+    // Assess
+    const listed = Items.filter((i) => i.gsi2pk !== undefined);
+    expect(new Set(listed.map((i) => i.entity?.S))).toEqual(new Set(['incident']));
+    expect(listed.map((i) => i.gsi2pk?.S)).toEqual(listed.map(() => 'INCIDENTS'));
+    expect(listed.every((i) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#/.test(i.gsi2sk?.S ?? ''))).toBe(true);
+    expect(listed.filter((i) => i.status?.S === 'resolved')).toHaveLength(2);
   });
 });
 
@@ -127,14 +194,14 @@ describe('writes per alarm', () => {
       ['transaction', ['alarm', 'group', 'incident', 'incident-alarm', 'page', 'timeline', 'timer']],
       ['update', ['counts']],
     ]);
-    // On AWS: 7 small items × 2 (transaction) + 1 index entry (open incident) + the counters.
-    expect(first.map((w) => w.awsWriteUnits)).toEqual([15, 1]);
+    // On AWS: 7 small items × 2 (transaction) + 2 index entries (open incidents, all incidents) + the counters.
+    expect(first.map((w) => w.awsWriteUnits)).toEqual([16, 1]);
     // One they are told of: the notice too, and its index entry (pending notice).
     expect(shape(announced)).toEqual([
       ['transaction', ['alarm', 'group', 'incident', 'incident-alarm', 'notice', 'page', 'timeline', 'timer']],
       ['update', ['counts']],
     ]);
-    expect(announced.map((w) => w.awsWriteUnits)).toEqual([18, 1]);
+    expect(announced.map((w) => w.awsWriteUnits)).toEqual([19, 1]);
     expect(duplicate).toEqual([]);
     // The alarm's own item only.
     expect(shape(refresh)).toEqual([['put', ['alarm']]]);

@@ -127,6 +127,7 @@ describe('alarm storm on DynamoDB Local', () => {
     public countAlarms = (id: string) => this.inner.countAlarms(id);
     public repairCounts = (id: string, e: IncidentCounts, r: IncidentCounts) => this.inner.repairCounts(id, e, r);
     public openIncidents = () => this.inner.openIncidents();
+    public listIncidents = (r: Parameters<IncidentStore['listIncidents']>[0]) => this.inner.listIncidents(r);
     public incidentRecord = (id: string) => this.inner.incidentRecord(id);
     public readLeaseGroup = (g: string) => this.inner.readLeaseGroup(g);
     public markGroupSeen = (g: string, at: number) => this.inner.markGroupSeen(g, at);

@@ -200,7 +200,7 @@ describe('status handler on DynamoDB Local', () => {
   });
 
   describe('refusals', () => {
-    it.each(['/nope', '/incidents', '/incidents/a/b'])('answers 404 {error} for %s', async (path) => {
+    it.each(['/nope', '/incidentsx', '/incidents/a/b'])('answers 404 {error} for %s', async (path) => {
       const response = await call(path);
       expect(response.statusCode).toBe(404);
       expect(response.json()).toEqual({ error: expect.stringContaining(JSON.stringify(path)) });
@@ -221,6 +221,91 @@ describe('status handler on DynamoDB Local', () => {
       expect(response.headers['content-type']).toBe('application/json');
       expect(response.body).toBe('');
     });
+  });
+});
+
+describe('GET /incidents: every incident, open or resolved, newest first, paged (gsi2)', () => {
+  let aws: TestAws;
+  let handler: ReturnType<typeof createStatusHandler>;
+  /** Oldest first, as opened. */
+  const opened: string[] = [];
+  let resolved: string;
+
+  beforeAll(async () => {
+    aws = testClients();
+    const { tableName } = await createTestResources('status-list', aws);
+    const store = new DynamoDbIncidentStore({ tableName });
+    const clock = new TestClock(T0, 'sl');
+    const context = clock.context(CONFIG);
+    handler = createStatusHandler({ store, context });
+    // Five incidents a minute apart; the second is resolved, the fourth acknowledged.
+    for (let n = 1; n <= 5; n += 1) {
+      opened.push((await ingestSignal(store, alarm({ dedupKey: `arn:list:${n}`, summary: `fault ${n}` }), { context })).incidentId!);
+      clock.advance(MINUTE);
+    }
+    resolved = opened[1]!;
+    await runCommand(store, { command: 'resolve', incidentId: resolved, note: 'fixed' }, 'tanaka', { context });
+    await runCommand(store, { command: 'ack', incidentId: opened[3]! }, 'tanaka', { context });
+  });
+  afterAll(() => aws.destroy());
+
+  const list = async (query: Record<string, string>, accept?: string) => {
+    const event = get('/incidents', accept);
+    const response = await handler({ ...event, queryStringParameters: query });
+    return { ...response, json: () => JSON.parse(response.body) as Record<string, any> };
+  };
+
+  it('lists them all, resolved ones too, newest first, in pages of `limit`, with a `next` token until the last page', async () => {
+    // Act
+    const first = await list({ limit: '2', all: 'true' });
+    const second = await list({ limit: '2', next: first.json().next });
+    const third = await list({ limit: '2', next: second.json().next });
+
+    // Assess
+    const ids = (r: { json(): Record<string, any> }) => r.json().incidents.map((i: { incidentId: string }) => i.incidentId);
+    expect([first.statusCode, second.statusCode, third.statusCode]).toEqual([200, 200, 200]);
+    expect([...ids(first), ...ids(second), ...ids(third)]).toEqual([...opened].reverse());
+    expect(first.json().next).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(third.json()).not.toHaveProperty('next');
+    expect(second.json().incidents.map((i: { status: string }) => i.status)).toEqual(['open', 'resolved']);
+    expect(second.json().incidents[1]).toMatchObject({ incidentId: resolved, status: 'resolved', resolvedAt: expect.stringMatching(/Z$/), summary: 'fault 2', timeZone: 'UTC' });
+    expect(first.json()).toMatchObject({ incidents: [{ status: 'open' }, { status: 'acknowledged' }], generatedAt: expect.stringMatching(/Z$/) });
+  });
+
+  it('gives 50 a page by default, and no `next` when everything fits', async () => {
+    const response = await list({});
+
+    expect(response.json().incidents).toHaveLength(5);
+    expect(response.json()).not.toHaveProperty('next');
+  });
+
+  it('ends with a full last page and no `next` (it asks one more than the page to know)', async () => {
+    const response = await list({ limit: '5' });
+
+    expect(response.json().incidents).toHaveLength(5);
+    expect(response.json()).not.toHaveProperty('next');
+  });
+
+  it.each([
+    [{ limit: '0' }, 'limit: expected a whole number from 1 to 200, got "0"'],
+    [{ limit: '201' }, 'limit: expected a whole number from 1 to 200, got "201"'],
+    [{ limit: 'ten' }, 'limit: expected a whole number from 1 to 200, got "ten"'],
+    [{ next: 'not a token' }, 'next: expected the "next" token of a previous page, got "not a token"'],
+    [{ next: Buffer.from('INCIDENT#x').toString('base64url') }, 'next: expected the "next" token of a previous page'],
+  ])('rejects %j with 400 naming the parameter', async (query, message) => {
+    const response = await list(query);
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toContain(message);
+  });
+
+  it('renders the page for a browser, with a link to the older incidents', async () => {
+    const response = await list({ limit: '2' }, BROWSER);
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(response.body).toContain(`href="/incidents/${opened[4]}"`);
+    expect(response.body).toMatch(/<a href="\/incidents\?limit=2&amp;next=[A-Za-z0-9_-]+">Older incidents<\/a>/);
   });
 });
 

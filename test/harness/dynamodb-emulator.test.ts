@@ -42,7 +42,7 @@ describe('DynamoDB Local (started by the test harness)', () => {
       { AttributeName: TABLE_SCHEMA.partitionKey.name, KeyType: 'HASH' },
       { AttributeName: TABLE_SCHEMA.sortKey.name, KeyType: 'RANGE' },
     ]);
-    expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['gsi1']);
+    expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['gsi1', 'gsi2']);
     expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
     expect(ttl.TimeToLiveDescription).toMatchObject({
       AttributeName: TABLE_SCHEMA.timeToLiveAttribute,

@@ -19,6 +19,7 @@ import {
   type Transition,
 } from '../../lambda/core/model';
 import type { PollRecord } from '../../lambda/core/readiness-poll';
+import { incidentListKey, type IncidentPage, type IncidentPageRequest } from '../../lambda/core/incident-list';
 import type { AlarmLookup, IncidentRecord, IncidentStore, LeaseGroupView, PublicSiteStore, StoredNotice } from '../../lambda/core/ports';
 import { NO_SILENCES, type SilenceSet } from '../../lambda/core/silences';
 import { EMPTY_SITE_INDEX, type SiteIndex } from '../../lambda/core/public-status';
@@ -180,6 +181,18 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup, PublicSi
       .filter((i) => i.status !== 'resolved')
       .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
       .map(copy);
+  }
+
+  /** Every incident, newest first by the same key as the DynamoDB store's gsi2 (`incidentListKey`). */
+  public async listIncidents(request: IncidentPageRequest): Promise<IncidentPage> {
+    await this.checkpoint('listIncidents', [request]);
+    const newestFirst = [...this.incidents.values()]
+      .map((incident) => ({ incident, key: incidentListKey(incident) }))
+      .filter(({ key }) => request.after === undefined || key < request.after)
+      .sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    const page = newestFirst.slice(0, request.limit);
+    const last = page[page.length - 1];
+    return { incidents: page.map(({ incident }) => copy(incident)), ...(newestFirst.length > request.limit && last ? { next: last.key } : {}) };
   }
 
   public async incidentRecord(incidentId: string): Promise<IncidentRecord | undefined> {

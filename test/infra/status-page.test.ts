@@ -38,7 +38,7 @@ describe('StatusPage', () => {
   });
 
   describe('IAM', () => {
-    it('may GetItem and Query on the table and Query gsi1, and nothing else in DynamoDB', () => {
+    it('may GetItem and Query on the table and Query gsi1 and gsi2, and nothing else in DynamoDB', () => {
       // Act
       const dynamo = statementsOfRole(template, ids.role).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
 
@@ -46,7 +46,18 @@ describe('StatusPage', () => {
       expect(dynamo).toEqual([
         { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: tableArn() },
         { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn(), '/index/gsi1']] } },
+        { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn(), '/index/gsi2']] } },
       ]);
+    });
+
+    it('is the only function that may read gsi2 (the list of every incident)', () => {
+      // Act: every policy statement in the stack that names gsi2, by the roles it is attached to.
+      const readers = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument.Statement).includes('/index/gsi2'))
+        .flatMap((policy) => policy.Properties.Roles as unknown[]);
+
+      // Assess
+      expect(readers).toEqual([{ Ref: ids.role }]);
     });
   });
 
