@@ -126,3 +126,81 @@ describe('tocsin CLI against the local runtime', () => {
     expect(outcome.stderr).toMatch(/unknown incident "inc-nope"/);
   });
 });
+
+/**
+ * The CLI against a fresh local runtime (its own table, so the list holds only this file's
+ * incidents): `incidents --all` paging through DynamoDB Local's gsi2, and `failover --note`.
+ */
+describe('tocsin CLI against a fresh local runtime: every incident, and a forced failover', () => {
+  let runtime: LocalRuntime;
+  let files: ReturnType<typeof scratch>;
+  let local: string;
+
+  beforeAll(async () => {
+    files = scratch('cli-local-list');
+    const config = files.file(
+      'config.json',
+      JSON.stringify({
+        markets: [{ id: 'equities', timeZone: 'Asia/Tokyo' }],
+        components: [{ id: 'shared-disk', market: 'equities', critical: true, participantFacing: true }],
+        groups: [{ id: 'shared-disk', nodes: ['unit-1', 'unit-2'] }],
+      }),
+    );
+    runtime = await startLocalRuntime({ prefix: uniquePrefix('cli-list'), configFile: config, emulators: suiteEmulators() });
+    local = files.file('tocsin.json', JSON.stringify(runtime.endpoints));
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+    files?.cleanup();
+  });
+
+  const post = async (url: string, body: object) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as Promise<Record<string, any>>;
+  const json = async (args: string[]) => {
+    const outcome = await tocsin([...args, '--local', local, '--json']);
+    expect(outcome).toMatchObject({ code: 0, stderr: '' });
+    return JSON.parse(outcome.stdout) as Record<string, any>;
+  };
+
+  it('lists open and resolved incidents newest first, two a page, through --next', async () => {
+    // Prepare: three incidents, a few milliseconds apart; the middle one resolved.
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const reply = await post(runtime.endpoints.ingestUrl, { dedupKey: `cli-list/${n}`, status: 'firing', severity: 'major', component: 'matching', summary: `fault ${n}`, occurredAt: new Date().toISOString() });
+      ids.push(reply.incidentId as string);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await tocsin(['resolve', ids[1]!, '--note', 'fixed', '--local', local])).code).toBe(0);
+
+    // Act
+    const first = await json(['incidents', '--all', '--limit', '2']);
+    const second = await json(['incidents', '--all', '--limit', '2', '--next', first.next]);
+    const open = await json(['incidents']);
+    const table = await tocsin(['incidents', '--all', '--limit', '2', '--local', local]);
+
+    // Assess
+    expect(first.incidents.map((i: { incidentId: string }) => i.incidentId)).toEqual([ids[2], ids[1]]);
+    expect(first.incidents.map((i: { status: string }) => i.status)).toEqual(['open', 'resolved']);
+    expect(first.incidents[1].resolvedAt).toMatch(/Z$/);
+    expect(second.incidents.map((i: { incidentId: string }) => i.incidentId)).toEqual([ids[0]]);
+    expect(second).not.toHaveProperty('next');
+    expect(open.incidents.map((i: { incidentId: string }) => i.incidentId)).toEqual([ids[0], ids[2]]);
+    expect(table.stdout).toMatch(new RegExp(`^${ids[1]} +resolved +major +equities +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +fault 2$`, 'm'));
+    expect(table.stdout).toContain(`more: tocsin incidents --all --limit 2 --next ${first.next}`);
+  });
+
+  it("puts failover --note on the failover's timeline entry and in its notice", async () => {
+    // Prepare: unit-1 holds the lease, unit-2 is a ready standby.
+    await post(runtime.endpoints.heartbeatUrl, { group: 'shared-disk', nodeId: 'unit-1', ready: true });
+    await post(runtime.endpoints.heartbeatUrl, { group: 'shared-disk', nodeId: 'unit-2', ready: true });
+
+    // Act
+    const reply = await json(['failover', '--group', 'shared-disk', '--to', 'unit-2', '--note', 'vendor swaps unit 1', '--as', 'tanaka', '--yes']);
+    const record = await json(['timeline', reply.incidentId]);
+
+    // Assess
+    expect(reply).toMatchObject({ ok: true, action: 'promoted', lease: { holder: 'unit-2', epoch: 2 } });
+    const text = 'Failover: unit-2 now serves shared-disk (epoch 2); unit-1 is fenced. vendor swaps unit 1';
+    expect(record.timeline.find((e: { kind: string }) => e.kind === 'failover')).toMatchObject({ actor: 'tanaka', text });
+    expect(record.notices).toEqual([expect.objectContaining({ type: 'failover', summary: text })]);
+  });
+});

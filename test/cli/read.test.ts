@@ -127,12 +127,90 @@ describe('tocsin status, incidents, timeline', () => {
     );
   });
 
-  it('incidents --json prints them as JSON; --all includes resolved ones', async () => {
+  it('incidents --json prints the open ones as JSON', async () => {
     const open = await tocsin(['incidents', '--local', serveJson, '--json']);
     expect(JSON.parse(open.stdout)).toStrictEqual({ incidents: overview.incidents.slice(0, 2), generatedAt: overview.generatedAt });
+  });
 
-    const all = await tocsin(['incidents', '--local', serveJson, '--json', '--all']);
-    expect(JSON.parse(all.stdout).incidents).toHaveLength(3);
+  describe('incidents --all: GET /incidents, every incident, newest first, paged', () => {
+    const page1 = {
+      incidents: [
+        { ...overview.incidents[1], status: 'resolved', resolvedAt: '2020-10-01T02:00:00.000Z' },
+        overview.incidents[0],
+      ],
+      next: 'MjAyMC0xMC0wMVQwMDowMDowMC4wMDBaI0lOQy03',
+      generatedAt: overview.generatedAt,
+    };
+    const page2 = { incidents: [overview.incidents[2]], generatedAt: overview.generatedAt };
+    beforeEach(() =>
+      server.answer((request) => {
+        const url = new URL(request.url, server.url);
+        if (url.pathname !== '/status/incidents') return { status: 404, body: { error: 'no such resource' } };
+        return { body: url.searchParams.get('next') === page1.next ? page2 : page1 };
+      }),
+    );
+
+    it.each<[string[], string]>([
+      [[], '/status/incidents?limit=50'],
+      [['--limit', '2'], '/status/incidents?limit=2'],
+      [['--limit', '2', '--next', 'MjAy-_x'], '/status/incidents?limit=2&next=MjAy-_x'],
+    ])('%j GETs %s', async (args, path) => {
+      const outcome = await tocsin(['incidents', '--all', ...args, '--local', serveJson, '--json']);
+
+      expect(outcome.code).toBe(0);
+      expect(server.requests.map((r) => r.url)).toEqual([path]);
+    });
+
+    it('prints a page with when each was resolved, and the command for the next page', async () => {
+      const outcome = await tocsin(['incidents', '--all', '--limit', '2', '--local', serveJson]);
+
+      expect(outcome).toMatchObject({ code: 0, stderr: '' });
+      expect(outcome.stdout).toBe(
+        [
+          'INCIDENT  STATUS        SEVERITY  MARKET    OPENED                                     RESOLVED (Eastern Daylight Time)  SUMMARY',
+          'INC-8     resolved      major     bonds     2020-09-30 20:59:00 Eastern Daylight Time  2020-09-30 22:00:00               feed lag',
+          'INC-7     acknowledged  critical  equities  2020-10-01 09:00:00 Japan Standard Time    -                                 shared disk failure',
+          '',
+          `more: tocsin incidents --all --limit 2 --next ${page1.next}`,
+          '',
+        ].join('\n'),
+      );
+    });
+
+    it('prints the last page without a hint, and --json as the server sent it', async () => {
+      const last = await tocsin(['incidents', '--all', '--next', page1.next, '--local', serveJson]);
+      const json = await tocsin(['incidents', '--all', '--local', serveJson, '--json']);
+
+      expect(last.stdout).not.toContain('more:');
+      expect(last.stdout).toContain('INC-6');
+      expect(JSON.parse(json.stdout)).toStrictEqual(page1);
+    });
+
+    it.each<[string[], RegExp]>([
+      [['--limit', '0'], /^error: option --limit: expected a whole number from 1 to 200, got "0"\n$/],
+      [['--limit', '201'], /option --limit: expected a whole number from 1 to 200/],
+      [['--limit', 'all'], /option --limit: expected a whole number/],
+    ])('rejects %j before any request: exit 2', async (args, message) => {
+      const outcome = await tocsin(['incidents', '--all', ...args, '--local', serveJson]);
+
+      expect(outcome.code).toBe(2);
+      expect(outcome.stderr).toMatch(message);
+      expect(server.requests).toHaveLength(0);
+    });
+
+    it.each([['--limit', '5'], ['--next', 'abc']])('rejects %s without --all: exit 2', async (option, value) => {
+      const outcome = await tocsin(['incidents', option, value, '--local', serveJson]);
+
+      expect(outcome).toEqual({ code: 2, stdout: '', stderr: `error: option ${option}: pages only the list of every incident: add --all\n` });
+    });
+
+    it('reports a token the server refuses: exit 2', async () => {
+      server.answer(() => ({ status: 400, body: { error: 'invalid incident list request: next: expected the "next" token of a previous page, got "abc"' } }));
+
+      const outcome = await tocsin(['incidents', '--all', '--next', 'abc', '--local', serveJson]);
+
+      expect(outcome).toEqual({ code: 2, stdout: '', stderr: 'error: invalid incident list request: next: expected the "next" token of a previous page, got "abc"\n' });
+    });
   });
 
   it('incidents says so when there are none', async () => {

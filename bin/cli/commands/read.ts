@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import type { IncidentView, StatusOverview } from '../../../lambda/views/operator-views';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../lambda/core/incident-list';
+import type { IncidentListView, IncidentSummaryView, IncidentView, StatusOverview } from '../../../lambda/views/operator-views';
+import { OptionError } from '../errors';
 import { callTocsin } from '../http';
 import type { CommandContext } from '../io';
 import { at, marketFacts, timeColumn, zoneOf } from '../market-time';
@@ -9,7 +11,8 @@ import { addTargetOptions, resolveTarget, type TargetOptions } from '../target';
 
 /**
  * The read commands: `status`, `incidents`, `timeline`, `silences`. Each GETs the target's
- * `statusUrl` with `accept: application/json` (signed for a stack, unsigned locally) and prints a
+ * `statusUrl` (`/`, `/incidents` for `incidents --all`, `/incidents/<id>`) with
+ * `accept: application/json` (signed for a stack, unsigned locally) and prints a
  * table — times in each market's time zone, the zone named — or the reply (the typed views of
  * lambda/views/operator-views.ts, ISO instants) as JSON with `--json`.
  */
@@ -17,6 +20,8 @@ import { addTargetOptions, resolveTarget, type TargetOptions } from '../target';
 interface ReadOptions extends TargetOptions {
   readonly json?: boolean;
   readonly all?: boolean;
+  readonly limit?: string;
+  readonly next?: string;
 }
 
 function readCommand(parent: Command, name: string, summary: string, description: string, examples: readonly string[]): Command {
@@ -72,24 +77,66 @@ function marketDetail(market: StatusOverview['markets'][number]): string {
 
 const incidents: CliCommandModule = {
   register: (parent, ctx) =>
-    readCommand(parent, 'incidents', 'list open incidents', 'List the open (and acknowledged) incidents.', ['tocsin incidents', 'tocsin incidents --json'])
-      .option('--all', 'include resolved incidents the status page still lists')
+    readCommand(
+      parent,
+      'incidents',
+      'list open incidents (--all: every incident, newest first, paged)',
+      'List the open (and acknowledged) incidents, oldest first; with --all, every incident the table holds, resolved ones too, newest first, a page at a time.',
+      ['tocsin incidents', 'tocsin incidents --json', 'tocsin incidents --all --limit 20', 'tocsin incidents --all --next <token printed by the previous page>'],
+    )
+      .option('--all', 'every incident, resolved ones too, newest first, a page at a time')
+      .option('--limit <n>', `with --all: incidents a page, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`)
+      .option('--next <token>', 'with --all: the page after the one that printed this token')
       .action(async (options: ReadOptions) => {
-        const reply = await getStatus(options, ctx);
-        const shown = options.all ? reply.incidents : reply.incidents.filter((i) => i.status !== 'resolved');
+        if (!options.all) {
+          for (const option of ['limit', 'next'] as const) if (options[option] !== undefined) throw new OptionError(`--${option}`, 'pages only the list of every incident: add --all');
+          const reply = await getStatus(options, ctx);
+          const shown = reply.incidents.filter((i) => i.status !== 'resolved');
+          if (options.json) ctx.out(JSON.stringify({ incidents: shown, generatedAt: reply.generatedAt }));
+          else printIncidents(shown, 'no open incidents', ctx);
+          return;
+        }
+        const limit = pageSize(options.limit);
+        const query = new URLSearchParams({ limit: String(limit), ...(options.next !== undefined ? { next: options.next } : {}) });
+        const target = await resolveTarget(options, ctx);
+        const { body } = await callTocsin<IncidentListView>(target, { output: 'statusUrl', method: 'GET', path: `/incidents?${query}` }, ctx);
         if (options.json) {
-          ctx.out(JSON.stringify({ incidents: shown, generatedAt: reply.generatedAt }));
+          ctx.out(JSON.stringify(body));
           return;
         }
-        if (shown.length === 0) {
-          ctx.out(options.all ? 'no incidents' : 'no open incidents');
-          return;
-        }
-        const opened = timeColumn('OPENED', shown.map((i) => ({ instant: i.openedAt, timeZone: zoneOf(i) })));
-        const rows = shown.map((i, row) => [i.incidentId, i.status, cell(i.severity), cell(i.market), opened.cells[row]!, cell(i.summary)]);
-        for (const line of table(['INCIDENT', 'STATUS', 'SEVERITY', 'MARKET', opened.heading, 'SUMMARY'], rows)) ctx.out(line);
+        printIncidents(body.incidents ?? [], options.next === undefined ? 'no incidents' : 'no more incidents', ctx, true);
+        if (body.next !== undefined) ctx.out(`\nmore: tocsin incidents --all --limit ${limit} --next ${body.next}`);
       }),
 };
+
+/** `--limit`: a whole number 1 … MAX_PAGE_SIZE (the server's bounds), else a usage error before any request. */
+function pageSize(limit: string | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  const n = /^\d{1,4}$/.test(limit) ? Number(limit) : NaN;
+  if (!(n >= 1 && n <= MAX_PAGE_SIZE)) throw new OptionError('--limit', `expected a whole number from 1 to ${MAX_PAGE_SIZE}, got "${limit}"`);
+  return n;
+}
+
+/** The incidents as a table in their markets' time (with when each was resolved, for the list of every incident). */
+function printIncidents(shown: readonly IncidentSummaryView[], none: string, ctx: CommandContext, withResolved = false): void {
+  if (shown.length === 0) {
+    ctx.out(none);
+    return;
+  }
+  const opened = timeColumn('OPENED', shown.map((i) => ({ instant: i.openedAt, timeZone: zoneOf(i) })));
+  const resolved = timeColumn('RESOLVED', shown.map((i) => ({ instant: i.resolvedAt, timeZone: zoneOf(i) })));
+  const rows = shown.map((i, row) => [
+    i.incidentId,
+    i.status,
+    cell(i.severity),
+    cell(i.market),
+    opened.cells[row]!,
+    ...(withResolved ? [resolved.cells[row]!] : []),
+    cell(i.summary),
+  ]);
+  const headings = ['INCIDENT', 'STATUS', 'SEVERITY', 'MARKET', opened.heading, ...(withResolved ? [resolved.heading] : []), 'SUMMARY'];
+  for (const line of table(headings, rows)) ctx.out(line);
+}
 
 const timeline: CliCommandModule = {
   register: (parent, ctx) =>
