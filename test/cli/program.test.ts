@@ -16,6 +16,13 @@ describe('tocsin program', () => {
     expect(outcome.stdout).toMatch(/Exit codes:\n {2}0 {2}ok\n {2}1 {2}other error\n {2}2 {2}usage: .*--yes.*\n {2}3 {2}not found \(HTTP 404\).*\n {2}4 {2}conflict \(HTTP 409\).*\n {2}5 {2}unreachable or not authorised: .*HTTP 401\/403.*\n/);
   });
 
+  it('writes no colour or other escape codes (the CLI emits none, so there is nothing to gate on a TTY or NO_COLOR)', async () => {
+    const help = await tocsin(['--help']);
+    const error = await tocsin(['status', '--colour']);
+
+    expect(help.stdout + error.stderr).not.toMatch(/\x1b/);
+  });
+
   it('numbers the exit codes as documented', () => {
     expect(EXIT_CODES).toEqual({ ok: 0, failure: 1, usage: 2, notFound: 3, conflict: 4, unreachable: 5 });
   });
