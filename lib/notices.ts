@@ -45,11 +45,11 @@ export interface NoticesProps {
 }
 
 /**
- * What a participant's account may subscribe with: endpoints it owns and pays for. E-mail and SMS
- * are left out: their deliveries would be billed to Tocsin's account and reach people, not systems
- * (operators subscribe those from Tocsin's own account).
+ * What a participant's account may subscribe with: its own queues, functions and HTTPS endpoints,
+ * and e-mail (confirmed by the link SNS sends). SMS is left out: each message is billed to the
+ * topic's owner, so a participant could run up the exchange's bill.
  */
-export const SUBSCRIBER_PROTOCOLS = ['sqs', 'lambda', 'https'] as const;
+export const SUBSCRIBER_PROTOCOLS = ['sqs', 'lambda', 'https', 'email', 'email-json'] as const;
 
 /** The redrive finds pending notices through the index, then checks and marks them like notify. */
 export const REDRIVE_STORE_ACCESS: StoreAccess = {

@@ -158,7 +158,7 @@ describe('ReadinessPolls', () => {
   });
 
   describe('the notices topic', () => {
-    it('lets exactly the participants’ accounts subscribe, with endpoints they own (SQS, Lambda, HTTPS)', () => {
+    it('lets exactly the participants’ accounts subscribe, by SQS, Lambda, HTTPS or e-mail, not SMS', () => {
       // Prepare
       const topic = logicalId(stack, stack.notices.topic);
 
@@ -174,7 +174,7 @@ describe('ReadinessPolls', () => {
           Principal: { AWS: ACCOUNTS.map((account) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:root`]] })) },
           Action: 'sns:Subscribe',
           Resource: { Ref: topic },
-          Condition: { StringEquals: { 'sns:Protocol': ['sqs', 'lambda', 'https'] } },
+          Condition: { StringEquals: { 'sns:Protocol': ['sqs', 'lambda', 'https', 'email', 'email-json'] } },
         },
       ]);
     });
