@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { OperateReply, QuorumDetailView } from '../../../lambda/views/operator-views';
-import { callTocsin } from '../http';
+import { callTocsin, TocsinTimeoutError } from '../http';
 import type { CommandContext } from '../io';
 import { OptionError } from '../errors';
 import { commaList } from '../options';
@@ -38,6 +39,7 @@ interface CommonOptions extends TargetOptions {
   readonly for?: string;
   readonly respondBy?: string;
   readonly override?: string;
+  readonly requestId?: string;
 }
 
 /** The JSON body, without the fields left out (the server refuses fields a command does not take). */
@@ -182,6 +184,7 @@ function registerSpec(parent: Command, ctx: CommandContext, spec: OperatorComman
   command = spec
     .options(command)
     .option('--as <name>', 'the operator to record (locally the operator; in AWS shown after the IAM caller)')
+    .option('--request-id <id>', 'apply the command at most once under this id (up to 64 characters): run again with the same id, it answers as the first time; default: a new id per run')
     .option('--json', 'print the reply as JSON');
   addTargetOptions(command, 'OperateUrl').addHelpText('after', ['', 'Examples:', ...spec.examples.map((e) => `  $ ${e}`)].join('\n'));
   return command.action(async (...args: unknown[]) => {
@@ -193,9 +196,15 @@ function registerSpec(parent: Command, ctx: CommandContext, spec: OperatorComman
 }
 
 async function operate(name: string, fields: Body, options: CommonOptions, ctx: CommandContext): Promise<void> {
-  const body = withoutUndefined({ command: name, ...fields });
+  // One requestId per run, kept across the retries of this run: Tocsin applies the command once.
+  const requestId = options.requestId ?? randomUUID();
+  const body = withoutUndefined({ command: name, ...fields, requestId });
   const target = await resolveTarget(options, ctx);
-  const reply = await callTocsin<OperateReply>(target, { output: 'operateUrl', method: 'POST', path: '/', body }, ctx);
+  const reply = await callTocsin<OperateReply>(target, { output: 'operateUrl', method: 'POST', path: '/', body, retry: true }, ctx).catch((error: unknown) => {
+    // No answer in time: it may have been applied. The same id makes a second try safe.
+    if (error instanceof TocsinTimeoutError) ctx.note(`requestId ${requestId}: to try again without applying it twice, add --request-id ${requestId}`);
+    throw error;
+  });
   ctx.out(options.json ? JSON.stringify(reply.body) : describeReply(reply.body));
 }
 
