@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -35,7 +36,20 @@ export interface NoticesProps {
   readonly table: dynamodb.ITable;
   /** Where the alarms on this construct's own failures go. */
   readonly opsAlerts: OpsAlerts;
+  /**
+   * AWS accounts that may subscribe to the notices topic from their own account
+   * (`participants[].accountId`): each gets `sns:Subscribe` for the protocols in
+   * {@link SUBSCRIBER_PROTOCOLS}, and nothing else. @default none
+   */
+  readonly subscriberAccounts?: readonly string[];
 }
+
+/**
+ * What a participant's account may subscribe with: its own queues, functions and HTTPS endpoints,
+ * and e-mail (confirmed by the link SNS sends). SMS is left out: each message is billed to the
+ * topic's owner, so a participant could run up the exchange's bill.
+ */
+export const SUBSCRIBER_PROTOCOLS = ['sqs', 'lambda', 'https', 'email', 'email-json'] as const;
 
 /** The redrive finds pending notices through the index, then checks and marks them like notify. */
 export const REDRIVE_STORE_ACCESS: StoreAccess = {
@@ -111,6 +125,23 @@ export class Notices extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+    // enforceSSL gives the topic an explicit access policy: only the accounts named here may
+    // subscribe from outside (their subscriptions need no confirmation when they own the endpoint).
+    const subscribers = [...new Set(props.subscriberAccounts ?? [])];
+    for (const account of subscribers) {
+      if (!/^\d{12}$/.test(account)) throw new Error(`Notices subscriberAccounts must be 12-digit AWS account ids, got "${account}"`);
+    }
+    if (subscribers.length > 0) {
+      this.topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'ParticipantAccountsSubscribe',
+          principals: subscribers.map((account) => new iam.AccountPrincipal(account)),
+          actions: ['sns:Subscribe'],
+          resources: [this.topic.topicArn],
+          conditions: { StringEquals: { 'sns:Protocol': [...SUBSCRIBER_PROTOCOLS] } },
+        }),
+      );
+    }
 
     this.deadLetterQueue = createDeadLetterQueue(
       this,

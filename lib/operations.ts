@@ -34,6 +34,8 @@ export interface OperationsProps {
  */
 export const OPERATE_STORE_ACCESS: StoreAccess = {
   tableActions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  // `unsilence` wakes the open incidents the silence held: it lists them on gsi1.
+  indexActions: { gsi1: ['dynamodb:Query'] },
 };
 
 /**

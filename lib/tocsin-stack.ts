@@ -73,7 +73,12 @@ export class TocsinStack extends Stack {
     this.store = new Store(this, 'Store');
     // OpsAlerts before Notices, whose alarms notify it; construct ids, and so logical ids, are unchanged.
     this.opsAlerts = new OpsAlerts(this, 'OpsAlerts');
-    this.notices = new Notices(this, 'Notices', { table: this.store.table, opsAlerts: this.opsAlerts });
+    this.notices = new Notices(this, 'Notices', {
+      table: this.store.table,
+      opsAlerts: this.opsAlerts,
+      // Participants subscribe from their own accounts (the same accounts that answer readiness polls).
+      subscriberAccounts: this.config.participants.flatMap((p) => (p.accountId === undefined ? [] : [p.accountId])),
+    });
     const storeUsers = { table: this.store.table, config: this.config, opsAlerts: this.opsAlerts };
     // The table's stream has exactly two readers, notify and pages: two concurrent readers per
     // shard is what a DynamoDB stream serves without throttling, so no other construct may add one.

@@ -20,6 +20,13 @@ export interface TocsinRequest {
   readonly path?: string;
   /** Sent as JSON. */
   readonly body?: unknown;
+  /**
+   * The request may be sent again as it is (an operator command carrying a `requestId`, which
+   * Tocsin applies at most once): a 503, a 429 or a network failure is retried, up to
+   * {@link ATTEMPTS} attempts with backoff, with the same body. A timeout is not (30 s each).
+   * @default false: sent once
+   */
+  readonly retry?: boolean;
 }
 
 /** A reply Tocsin gave with a 2xx status. */
@@ -58,14 +65,47 @@ export function exitCodeOfStatus(status: number): ExitCode {
   }
 }
 
+/** No answer came in time: the request may or may not have been applied. Exit code 5 (unreachable). */
+export class TocsinTimeoutError extends CliError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, exitCode: EXIT_CODES.unreachable });
+    this.name = 'TocsinTimeoutError';
+  }
+}
+
 /** How long to wait for an answer: a cold Lambda start plus a DynamoDB transaction is well inside it. */
 const TIMEOUT_MS = 30_000;
 
 /** `<url-id>.lambda-url.<region>.on.aws` */
 const FUNCTION_URL_HOST = /^[a-z0-9]+\.lambda-url\.([a-z0-9-]+)\.on\.aws$/;
 
-/** Sends `request` to the target (signed unless local) and returns the JSON reply; errors are {@link CliError}s. */
+/** Attempts of a request that may be retried (`retry`). */
+export const ATTEMPTS = 3;
+/** Answers after which a retried request is sent again: throttled, or Tocsin busy (contention, a cold start refused). */
+const RETRY_STATUSES = new Set([429, 503]);
+/** Failures of the network (nothing, or nothing complete, came back), marked as they are thrown. */
+const networkFailures = new WeakSet<object>();
+/** 200 ms, then 400 ms, each with jitter: writers that collided spread out. */
+const backoff = (attempt: number) => new Promise<void>((done) => setTimeout(done, 200 * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)));
+
+/**
+ * Sends `request` to the target (signed unless local) and returns the JSON reply; errors are
+ * {@link CliError}s. With `retry`, a 503, 429 or network failure is tried again (signed afresh).
+ */
 export async function callTocsin<T = unknown>(target: Target, request: TocsinRequest, ctx: CommandContext): Promise<TocsinReply<T>> {
+  const attempts = request.retry ? ATTEMPTS : 1;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await callOnce<T>(target, request, ctx);
+    } catch (error) {
+      const retryable = networkFailures.has(error as object) || (error instanceof TocsinHttpError && RETRY_STATUSES.has(error.status));
+      if (!retryable || attempt >= attempts) throw error;
+      await backoff(attempt);
+    }
+  }
+}
+
+async function callOnce<T>(target: Target, request: TocsinRequest, ctx: CommandContext): Promise<TocsinReply<T>> {
   const url = endpointUrl(target, request);
   const body = request.body === undefined ? undefined : JSON.stringify(request.body);
   let headers: Record<string, string> = { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
@@ -77,9 +117,10 @@ export async function callTocsin<T = unknown>(target: Target, request: TocsinReq
   } catch (error) {
     const name = (error as Error | undefined)?.name;
     if (name === 'TimeoutError' || name === 'AbortError') {
-      throw new CliError(`no answer from Tocsin at ${url.href} within ${TIMEOUT_MS / 1000} s`, { cause: error, exitCode: EXIT_CODES.unreachable });
+      throw new TocsinTimeoutError(`no answer from Tocsin at ${url.href} within ${TIMEOUT_MS / 1000} s`, { cause: error });
     }
     const explained = explainAwsError(error, { service: 'Tocsin', where: url.href, local: target.local });
+    networkFailures.add(explained);
     throw explained;
   }
   const text = await response.text();

@@ -26,6 +26,7 @@ import {
   type Transition,
 } from '../core/model';
 import type { PollRecord } from '../core/readiness-poll';
+import { REQUEST_RETENTION_HOURS, type RequestRecord } from '../core/requests';
 import type { LeaseState, NodeState } from '../core/lease';
 import { NO_SILENCES, type SilenceSet } from '../core/silences';
 import type { OutboxStore } from '../core/outbox';
@@ -56,6 +57,7 @@ import { EMPTY_SITE_INDEX, type SiteIndex } from '../core/public-status';
  * | `SITE`             | `INDEX`                | the incidents the public status site lists (≤ 50)   | participant notices are published |
  * | `POLL#<pollId>`    | `STATE`                | a readiness poll: market, halting incident, respondBy, closed why | opened; every answer (version only); closed |
  * | `POLL#<pollId>`    | `ANSWER#<participantId>` | one participant's latest answer to the poll       | it answers or changes its answer |
+ * | `REQUEST#<requestId>` | `REQUEST`           | an operator command applied under its requestId: caller, body hash, answer (expires after `requestHours`) | with the command's transition, once |
  *
  * Indexes (`table-schema.ts`): gsi1 `INCIDENTS#OPEN` (open incidents, oldest first) and
  * `OUTBOX#PENDING` (notices not yet sent); gsi2 `INCIDENTS` / `<openedAt ISO>#<id>` (every
@@ -74,6 +76,13 @@ import { EMPTY_SITE_INDEX, type SiteIndex } from '../core/public-status';
  *
  *   schedule-resume: read poll v7 + answers ─ tally met ─ commit market + poll v8 ─┐ one of the two
  *   answer (B → not ready):  read poll v7 ─ commit answer + poll v8 ───────────────┘ loses, re-reads
+ *
+ * An operator command with a `requestId` writes its request record in its transaction, only if no
+ * live record of it exists (none, or one past its `expiresAt` that TTL has not yet deleted). A
+ * repeat racing the first loses on that condition, re-reads the record and answers from it:
+ *
+ *   first:  read REQUEST#r (none) ─ commit market v4 + notice + REQUEST#r ─┐ one of the two loses,
+ *   repeat: read REQUEST#r (none) ─ commit market v4 + notice + REQUEST#r ─┘ reads REQUEST#r, replays
  */
 
 export const OPEN_INCIDENTS = 'INCIDENTS#OPEN';
@@ -96,6 +105,7 @@ const silencesKey = { pk: 'SILENCES', sk: STATE };
 const siteIndexKey = { pk: 'SITE', sk: 'INDEX' };
 const pollPk = (pollId: string) => `POLL#${pollId}`;
 const pollKey = (pollId: string) => ({ pk: pollPk(pollId), sk: STATE });
+const requestKey = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'REQUEST' });
 const ANSWER = 'ANSWER#';
 const answerKey = (answer: { pollId: string; participantId: string }) => ({ pk: pollPk(answer.pollId), sk: `${ANSWER}${answer.participantId}` });
 const INCIDENT_ALARM = 'ALARM#';
@@ -103,7 +113,7 @@ const TIMELINE = 'TIMELINE#';
 const NOTICE = 'NOTICE#';
 
 type Item = Record<string, unknown>;
-type WriteItem = { Put: { TableName: string; Item: Item; ConditionExpression?: string; ExpressionAttributeValues?: Item } };
+type WriteItem = { Put: { TableName: string; Item: Item; ConditionExpression?: string; ExpressionAttributeValues?: Item; ExpressionAttributeNames?: Record<string, string> } };
 
 /**
  * One write as AWS prices it (DynamoDB pricing, on-demand): 1 write unit per KB (rounded up) of
@@ -132,8 +142,9 @@ export interface DynamoDbIncidentStoreOptions {
    * How long DynamoDB keeps what is done with (the table's TTL attribute `expiresAt`): an
    * incident's items (its timeline, alarms, pages, timers, sent notices, and the incident once
    * resolved) for `incidentDays` after they were written (sent, resolved); a node's heartbeat
-   * record for `heartbeatDays` after its last heartbeat. Open incidents, notices not yet sent,
-   * markets, leases and silences never expire. @default {@link DEFAULT_RETENTION}
+   * record for `heartbeatDays` after its last heartbeat; an operator request's record (its
+   * requestId, for repeats) for `requestHours`. Open incidents, notices not yet sent, markets,
+   * leases and silences never expire. @default {@link DEFAULT_RETENTION}
    */
   readonly retention?: Retention;
   /** The clock the retention counts from. @default Date.now */
@@ -143,6 +154,8 @@ export interface DynamoDbIncidentStoreOptions {
 export interface Retention {
   readonly incidentDays: number;
   readonly heartbeatDays: number;
+  /** How long a repeat of an operator request is answered from its record. @default 24 (`REQUEST_RETENTION_HOURS`) */
+  readonly requestHours?: number;
 }
 
 /** 400 days: an incident's record outlives an annual audit. */
@@ -330,6 +343,13 @@ export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, Outbox
     const poll = items.find((i) => i.sk === STATE);
     if (!poll) return undefined;
     return { poll: fromItem<ReadinessPoll>(poll), answers: items.filter((i) => String(i.sk).startsWith(ANSWER)).map((i) => fromItem<PollAnswer>(i)) };
+  }
+
+  /** The request's record; one past its `expiresAt` reads as none (TTL deletes it within days, not at once). */
+  public async readRequest(requestId: string): Promise<RequestRecord | undefined> {
+    const item = await this.get(requestKey(requestId));
+    if (!item || Number(item.expiresAt) <= Math.floor(this.now() / 1000)) return undefined;
+    return fromItem<RequestRecord>(item);
   }
 
   public async readIncident(incidentId: string): Promise<Incident | undefined> {
@@ -529,6 +549,7 @@ export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, Outbox
       // One timer per step and time: a replayed transition cannot schedule it twice.
       writes.push(this.fresh({ pk: incidentPk(timer.incidentId), sk: `TIMER#${String(timer.step).padStart(4, '0')}#${timer.at}`, entity: 'timer', timer, expiresAt }));
     }
+    if (transition.request) writes.push(this.requestWrite(transition.request));
     for (const notice of transition.notices) {
       writes.push(
         this.fresh({
@@ -554,6 +575,21 @@ export class DynamoDbIncidentStore implements IncidentStore, AlarmLookup, Outbox
     }
     return {
       Put: { TableName: this.tableName, Item, ConditionExpression: 'version = :read', ExpressionAttributeValues: { ':read': state.version - 1 } },
+    };
+  }
+
+  /** A request's record: written over nothing, or over a record whose time is up. */
+  private requestWrite(request: RequestRecord): WriteItem {
+    const now = Math.floor(this.now() / 1000);
+    const expiresAt = now + Math.round((this.retention.requestHours ?? REQUEST_RETENTION_HOURS) * 3600);
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: { ...requestKey(request.requestId), entity: 'request', ...request, expiresAt },
+        ConditionExpression: 'attribute_not_exists(pk) OR #expires <= :now',
+        ExpressionAttributeNames: { '#expires': 'expiresAt' },
+        ExpressionAttributeValues: { ':now': now },
+      },
     };
   }
 

@@ -32,6 +32,15 @@ export function announcesAutomatically(component: string, severity: Severity, co
 }
 
 /**
+ * Who acted, as participants may read it: `policy` for a halt Tocsin's policy declared, else
+ * `operator`. Operators' identities (IAM ARNs, which name the exchange's account and its staff)
+ * stay on the timeline, the operators' view; a notice goes to every participant and vendor.
+ */
+export function participantActor(actor: string): 'policy' | 'operator' {
+  return actor === 'policy' ? 'policy' : 'operator';
+}
+
+/**
  * Tells participants of the incident, once: its `incident-opened` notice (or the notice it opens
  * with, e.g. a failover). Later calls do nothing: an incident is announced one time.
  */

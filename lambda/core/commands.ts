@@ -25,13 +25,15 @@ const field = {
   notes: z.strictObject({ en: text(2000).optional(), ja: text(2000).optional() }),
   group: id,
   node: id,
+  /** Makes the command idempotent: a repeat with the same body answers as the first and changes nothing. */
+  requestId: text(64),
 };
 
 const incidentCommands = [
-  z.strictObject({ command: z.literal('ack'), incidentId: field.incidentId, note: field.note.optional(), as: field.as.optional() }),
-  z.strictObject({ command: z.literal('resolve'), incidentId: field.incidentId, note: field.note.optional(), notes: field.notes.optional(), as: field.as.optional() }),
-  z.strictObject({ command: z.literal('annotate'), incidentId: field.incidentId, note: field.note, as: field.as.optional() }),
-  z.strictObject({ command: z.literal('announce'), incidentId: field.incidentId, note: field.note, notes: field.notes.optional(), as: field.as.optional() }),
+  z.strictObject({ command: z.literal('ack'), incidentId: field.incidentId, note: field.note.optional(), as: field.as.optional(), requestId: field.requestId.optional() }),
+  z.strictObject({ command: z.literal('resolve'), incidentId: field.incidentId, note: field.note.optional(), notes: field.notes.optional(), as: field.as.optional(), requestId: field.requestId.optional() }),
+  z.strictObject({ command: z.literal('annotate'), incidentId: field.incidentId, note: field.note, as: field.as.optional(), requestId: field.requestId.optional() }),
+  z.strictObject({ command: z.literal('announce'), incidentId: field.incidentId, note: field.note, notes: field.notes.optional(), as: field.as.optional(), requestId: field.requestId.optional() }),
 ] as const;
 
 const marketCommands = [
@@ -43,9 +45,12 @@ const marketCommands = [
     note: field.note.optional(),
     notes: field.notes.optional(),
     as: field.as.optional(),
+    requestId: field.requestId.optional(),
   }),
   z.strictObject({
     command: z.literal('schedule-resume'),
+    /** The incident the market is halted for (409 when it is another). */
+    incidentId: field.incidentId.optional(),
     market: field.market.optional(),
     effectiveAt: field.effectiveAt,
     note: field.note.optional(),
@@ -53,17 +58,18 @@ const marketCommands = [
     /** Schedules without the readiness quorum; the reason is recorded and announced. */
     override: text(500).optional(),
     as: field.as.optional(),
+    requestId: field.requestId.optional(),
   }),
-  z.strictObject({ command: z.literal('resume'), market: field.market.optional(), note: field.note.optional(), notes: field.notes.optional(), as: field.as.optional() }),
+  z.strictObject({ command: z.literal('resume'), incidentId: field.incidentId.optional(), market: field.market.optional(), note: field.note.optional(), notes: field.notes.optional(), as: field.as.optional(), requestId: field.requestId.optional() }),
 ] as const;
 
 const failoverCommands = [
-  z.strictObject({ command: z.literal('failover'), group: field.group, to: field.node.optional(), note: field.note.optional(), as: field.as.optional() }),
-  z.strictObject({ command: z.literal('drill'), group: field.group, as: field.as.optional() }),
+  z.strictObject({ command: z.literal('failover'), group: field.group, to: field.node.optional(), note: field.note.optional(), as: field.as.optional(), requestId: field.requestId.optional() }),
+  z.strictObject({ command: z.literal('drill'), group: field.group, as: field.as.optional(), requestId: field.requestId.optional() }),
 ] as const;
 
 const pollCommands = [
-  z.strictObject({ command: z.literal('poll-readiness'), market: field.market.optional(), respondBy: isoDateTime.optional(), note: field.note.optional(), as: field.as.optional() }),
+  z.strictObject({ command: z.literal('poll-readiness'), market: field.market.optional(), respondBy: isoDateTime.optional(), note: field.note.optional(), as: field.as.optional(), requestId: field.requestId.optional() }),
 ] as const;
 
 const silenceCommands = [
@@ -74,8 +80,9 @@ const silenceCommands = [
     until: isoDateTime,
     note: field.note,
     as: field.as.optional(),
+    requestId: field.requestId.optional(),
   }),
-  z.strictObject({ command: z.literal('unsilence'), silenceId: text(100), note: field.note.optional(), as: field.as.optional() }),
+  z.strictObject({ command: z.literal('unsilence'), silenceId: text(100), note: field.note.optional(), as: field.as.optional(), requestId: field.requestId.optional() }),
 ] as const;
 
 /**

@@ -1,7 +1,7 @@
 import type { IncidentCommand } from './commands';
 import type { Notes } from './config';
 import type { DecisionContext } from './context';
-import { announce, pageOpened, pagePaged } from './audiences';
+import { announce, pageOpened, pagePaged, participantActor } from './audiences';
 import { IncidentDraft } from './draft';
 import { ConflictError } from './errors';
 import type { Incident, IncidentCounts, Transition } from './model';
@@ -103,7 +103,7 @@ export function openManualIncident(request: { actor: string; market: string; sum
     version: 0,
   };
   const draft = new IncidentDraft(incident, ctx.now).log('incident-opened', request.actor, request.summary, { manual: true });
-  announce(draft, { market: request.market, summary: request.summary, detail: { declaredBy: request.actor } });
+  announce(draft, { market: request.market, summary: request.summary, detail: { declaredBy: participantActor(request.actor) } });
   return pageOpened(draft, ctx);
 }
 

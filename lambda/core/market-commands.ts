@@ -59,7 +59,7 @@ export function decideMarketCommand(command: MarketCommand, snapshot: MarketComm
       return draft.with({ market: next }).finish('halted');
     }
     case 'schedule-resume': {
-      const draft = haltingDraft(market, snapshot.incident, 'schedule a resumption', ctx);
+      const draft = haltingDraft(market, snapshot.incident, 'schedule a resumption', command.incidentId, ctx);
       const admit = () => readinessGate(market, snapshot.poll, command.override, ctx);
       const next = scheduleResume(
         market,
@@ -70,16 +70,22 @@ export function decideMarketCommand(command: MarketCommand, snapshot: MarketComm
       return draft.with({ market: next }).finish('resume-scheduled');
     }
     case 'resume': {
-      const draft = haltingDraft(market, snapshot.incident, 'resume', ctx);
+      const draft = haltingDraft(market, snapshot.incident, 'resume', command.incidentId, ctx);
       const next = resume(market, draft, { actor, ...(command.note ? { note: command.note } : {}), ...(command.notes ? { notes: command.notes } : {}) }, ctx);
       return draft.with({ market: next }).finish('resumed');
     }
   }
 }
 
-/** Resumption notices continue the numbering of the incident the market was halted for. */
-function haltingDraft(market: MarketState, incident: Incident | undefined, verb: string, ctx: DecisionContext): IncidentDraft {
+/**
+ * Resumption notices continue the numbering of the incident the market was halted for; a command
+ * naming an incident (`named`) is refused unless it is that one.
+ */
+function haltingDraft(market: MarketState, incident: Incident | undefined, verb: string, named: string | undefined, ctx: DecisionContext): IncidentDraft {
   if (market.status === 'trading') throw new ConflictError(`cannot ${verb}: market ${market.id} is trading`, marketView(market, ctx.config));
+  if (named !== undefined && named !== market.incidentId) {
+    throw new ConflictError(`cannot ${verb} for incident ${named}: market ${market.id} is ${market.status} for incident ${market.incidentId}`, marketView(market, ctx.config));
+  }
   if (!incident || incident.id !== market.incidentId) {
     throw new TocsinError(`market ${market.id} is ${market.status} for incident ${market.incidentId}, which could not be read`);
   }

@@ -1,5 +1,5 @@
 import type { DecisionContext } from './context';
-import { announce } from './audiences';
+import { announce, participantActor } from './audiences';
 import type { IncidentDraft } from './draft';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { marketTimeZone, type MarketConfig, type Notes, type TocsinConfig } from './config';
@@ -110,7 +110,7 @@ export function halt(
       market: market.id,
       segments: request.segments,
       summary: `Trading halted on ${scope}. ${request.reason}`.trim(),
-      detail: { reason: request.reason, declaredBy: request.actor, ...(request.notes ? { notes: request.notes } : {}) },
+      detail: { reason: request.reason, declaredBy: participantActor(request.actor), ...(request.notes ? { notes: request.notes } : {}) },
     });
   return {
     id: market.id,

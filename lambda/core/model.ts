@@ -324,6 +324,11 @@ export interface Transition {
   readonly polls?: readonly ReadinessPoll[];
   /** A participant's answer (conditional on the version read). */
   readonly answer?: PollAnswer;
+  /**
+   * The operator request this transition applies (its `requestId`, and the answer given), written
+   * only if no live record of that requestId exists: a repeat can never apply it twice.
+   */
+  readonly request?: import('./requests').RequestRecord;
 }
 
 /** A decision that writes nothing. */

@@ -104,9 +104,19 @@ export function noticeSentence(notice: Notice, market: Pick<MarketConfig, 'id' |
     case 'resume-scheduled': {
       const orders = typeof detail.ordersAcceptedFrom === 'string' ? detail.ordersAcceptedFrom : notice.effectiveAt;
       const note = noteIn(notice, language, detail.note);
+      // Scheduled by override: participants are told the readiness quorum was not met, and why.
+      const override = (detail.quorum as { override?: unknown } | undefined)?.override;
+      const overridden = typeof override === 'string' ? (ja ? `参加者の準備状況は再開の基準に達していませんが、取引所の判断で再開します（${override}）。` : `Scheduled without the readiness quorum, by the exchange's decision: ${override}.`) : '';
       return ja
-        ? jaSentence(`${scope}の売買を${at(notice.effectiveAt)}に再開します。注文受付は${at(orders)}に開始します。`, note)
-        : sentence(`Trading on ${scope} resumes at ${at(notice.effectiveAt)}; orders are accepted from ${at(orders)}.`, note);
+        ? jaSentence(`${scope}の売買を${at(notice.effectiveAt)}に再開します。注文受付は${at(orders)}に開始します。`, overridden, note)
+        : sentence(`Trading on ${scope} resumes at ${at(notice.effectiveAt)}; orders are accepted from ${at(orders)}.`, overridden, note);
+    }
+    case 'readiness-poll': {
+      const note = noteIn(notice, language, detail.note);
+      const respondBy = typeof detail.respondBy === 'string' ? detail.respondBy : notice.issuedAt;
+      return ja
+        ? jaSentence(`【再開可否の確認】${scope}の売買を再開する場合に参加できるか、${at(respondBy)}までにご回答ください（確認番号 ${String(detail.pollId)}）。`, note)
+        : sentence(`Readiness poll ${String(detail.pollId)}: can you take part if trading on ${scope} resumes? Answer by ${at(respondBy)}.`, note);
     }
     case 'resume': {
       const note = noteIn(notice, language, detail.note);

@@ -5,6 +5,7 @@ import type { PublicStatus, SiteIndex } from './public-status';
 import type { AlarmState, EscalationTimer, Incident, IncidentAlarm, IncidentCounts, MarketState, Notice, Page, TimelineEntry, Transition } from './model';
 import type { PollRecord } from './readiness-poll';
 import type { IncidentPage, IncidentPageRequest } from './incident-list';
+import type { RequestRecord } from './requests';
 
 /**
  * The incident store, as the domain needs it. The DynamoDB adapter implements it
@@ -12,8 +13,9 @@ import type { IncidentPage, IncidentPageRequest } from './incident-list';
  *
  * `commit` writes a whole transition or nothing. Each state in it carries `version` = the
  * version read + 1, and is written only if the stored version is still the one read (or, for
- * version 1, only if nothing is stored); timeline entries and notices only if new. A lost race
- * throws `ConcurrentUpdateError`.
+ * version 1, only if nothing is stored); timeline entries and notices only if new; an operator
+ * request's record only if no live record of its requestId exists. A lost race throws
+ * `ConcurrentUpdateError`.
  */
 export interface IncidentStore {
   /** What one alarm is decided on: its group's pointer and incident, its own state, the market, the halting incident. */
@@ -47,6 +49,11 @@ export interface IncidentStore {
   markGroupSeen(group: string, at: number): Promise<void>;
   /** A readiness poll and every participant's latest answer, read consistently; undefined for an unknown poll. */
   readPoll(pollId: string): Promise<PollRecord | undefined>;
+  /**
+   * The operator request applied under `requestId` (written by `commit` with its transition), read
+   * consistently; undefined when none was, or when its record has expired.
+   */
+  readRequest(requestId: string): Promise<RequestRecord | undefined>;
 }
 
 export interface LeaseGroupView {

@@ -163,6 +163,7 @@ export function decidePoll(command: PollCommand, snapshot: PollSnapshot, actor: 
         answer: 'POST {"pollId","participantId","ready":true|false,"note"?} to respondUrl, signed (SigV4, service lambda) by your participant AWS account; or `tocsin respond`. You may change your answer until the poll closes.',
         ...(quorum ? { quorum } : {}),
         participants: ctx.config.participants.length,
+        ...(command.note ? { note: command.note } : {}),
       },
     });
   return draft.with({ market: { ...market, pollId: poll.pollId, updatedAt: ctx.now, version: market.version + 1 }, polls }).finish('poll-opened');

@@ -1,10 +1,11 @@
 import { errorResponse, functionUrlRequest, json, parseJsonRequest, rejection, type HttpResponse } from '../adapters/http';
 import { count, flushMetrics, logger, METRIC } from '../adapters/observability';
 import { environmentConfig, environmentStore, optionalRespondUrl, systemContext } from '../adapters/wiring';
-import { parseOperatorCommand } from '../core/commands';
+import { parseOperatorCommand, type OperatorCommand } from '../core/commands';
 import type { DecisionContext } from '../core/context';
 import { ContentionError, TocsinError, ValidationError } from '../core/errors';
 import type { IncidentStore } from '../core/ports';
+import type { Outcome } from '../core/use-cases/decide-and-commit';
 import { runCommand } from '../core/use-cases/dispatch';
 import { operateReply } from '../views/operator-views';
 
@@ -12,6 +13,10 @@ import { operateReply } from '../views/operator-views';
  * `operate` (Function URL, AWS_IAM auth in AWS): operator commands — ack, declare-halt,
  * poll-readiness, schedule-resume, resume, resolve, annotate, announce, failover, drill, silence. The operator recorded on the timeline is the IAM
  * caller in AWS (with `as` appended as a display name), and `as` locally.
+ *
+ * A command with a `requestId` is applied once: a repeat from the same caller with the same body
+ * (compared as parsed, so key order does not matter) gets the first reply again, byte for byte in
+ * JSON terms, and changes nothing; another body or another caller under that requestId is 409.
  */
 
 export const COMMAND_MAX_BYTES = 16 * 1024;
@@ -34,11 +39,21 @@ export function createOperateHandler(deps: OperateDependencies) {
       }
       const command = parseOperatorCommand(body.value);
       const actor = request?.callerArn ? `${request.callerArn}${command.as ? ` (as ${command.as})` : ''}` : (command.as ?? 'anonymous');
-      const outcome = await runCommand(deps.store, command, actor, { context: deps.context, ...(deps.respondUrl ? { respondUrl: deps.respondUrl } : {}) });
+      // With a requestId, the reply is recorded with the command and a repeat gets it back as it was.
+      const reply = (run: OperatorCommand, outcome: Outcome, ctx: DecisionContext) => operateReply(run.command, outcome, ctx.config, run.requestId);
+      const outcome = await runCommand(deps.store, command, actor, { context: deps.context, answer: reply, ...(deps.respondUrl ? { respondUrl: deps.respondUrl } : {}) });
       count(METRIC.commandsRun);
       if (outcome.transition.notices.length) count(METRIC.noticesWritten, outcome.transition.notices.length);
-      logger.info('command run', { incidentId: outcome.incidentId, silenceId: outcome.silenceId, pollId: outcome.pollId, command: command.command, actor, action: outcome.action });
-      return json(200, operateReply(command.command, outcome, deps.context().config));
+      logger.info(outcome.replayed ? 'command repeated: answered as the first time' : 'command run', {
+        incidentId: outcome.incidentId,
+        silenceId: outcome.silenceId,
+        pollId: outcome.pollId,
+        requestId: command.requestId,
+        command: command.command,
+        actor,
+        action: outcome.action,
+      });
+      return json(200, outcome.answer ?? reply(command, outcome, deps.context()));
     } catch (error) {
       if (error instanceof ContentionError) count(METRIC.contention);
       if (error instanceof TocsinError && !(error instanceof ContentionError)) {

@@ -189,6 +189,8 @@ export interface OperateReply {
   readonly quorum?: QuorumDetailView;
   /** The notices the command issued, each numbered in its incident. */
   readonly notices: ReadonlyArray<{ readonly noticeId: string; readonly type: NoticeType; readonly sequence: number }>;
+  /** The command's `requestId`, when it carried one: a repeat of it is given this same reply. */
+  readonly requestId?: string;
 }
 
 /**
@@ -320,7 +322,7 @@ export function statusOverview(reads: OverviewReads, config: TocsinConfig, now: 
   };
 }
 
-export function operateReply(command: OperatorCommand['command'], outcome: Outcome, config: TocsinConfig): OperateReply {
+export function operateReply(command: OperatorCommand['command'], outcome: Outcome, config: TocsinConfig, requestId?: string): OperateReply {
   return {
     ok: true,
     command,
@@ -332,6 +334,7 @@ export function operateReply(command: OperatorCommand['command'], outcome: Outco
     ...(outcome.transition.lease ? { lease: leaseView(outcome.transition.lease, config) } : {}),
     ...quorumOf(outcome.transition.notices),
     notices: outcome.transition.notices.map((n) => ({ noticeId: n.noticeId, type: n.type, sequence: n.sequence })),
+    ...(requestId !== undefined ? { requestId } : {}),
   };
 }
 

@@ -133,6 +133,7 @@ describe('alarm storm on DynamoDB Local', () => {
     public markGroupSeen = (g: string, at: number) => this.inner.markGroupSeen(g, at);
     public readSilences = () => this.inner.readSilences();
     public readPoll = (id: string) => this.inner.readPoll(id);
+    public readRequest = (id: string) => this.inner.readRequest(id);
     public async addCounts(id: string, change: IncidentCounts): Promise<IncidentCounts> {
       if (this.failNext) {
         this.failNext = false;

@@ -3,6 +3,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { closedPort, scratch, tocsin } from './helpers';
 import { cloudFormationStub, stubServer, type StubServer } from './stub-server';
 
+/** The requestId the CLI makes for each run (crypto.randomUUID). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 /**
  * The operator commands against a stand-in operate URL: the exact JSON each one POSTs, what it
  * prints, how it reports Tocsin's refusals, and (for --stack) the SigV4 signature.
@@ -76,7 +79,7 @@ describe('tocsin operator commands', () => {
     expect(request!.headers['content-type']).toBe('application/json');
     expect(request!.headers.accept).toBe('application/json');
     expect(request!.headers.authorization).toBeUndefined();
-    expect(JSON.parse(request!.body)).toStrictEqual(expected);
+    expect(JSON.parse(request!.body)).toStrictEqual({ ...expected, requestId: expect.stringMatching(UUID) });
   });
 
   it.each([
@@ -405,7 +408,7 @@ describe('tocsin operator commands', () => {
 
       expect(outcome).toMatchObject({ code: 0, stderr: '' });
       const [request] = server.requests;
-      expect(JSON.parse(request!.body)).toStrictEqual({ command: 'declare-halt', market: 'equities', as: 'ops-1' });
+      expect(JSON.parse(request!.body)).toStrictEqual({ command: 'declare-halt', market: 'equities', as: 'ops-1', requestId: expect.stringMatching(UUID) });
       const { authorization, 'x-amz-date': amzDate, 'x-amz-security-token': token } = request!.headers as Record<string, string>;
       expect(authorization).toMatch(
         /^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/us-east-1\/lambda\/aws4_request, SignedHeaders=[a-z0-9;-]*\bhost\b[a-z0-9;-]*, Signature=[0-9a-f]{64}$/,

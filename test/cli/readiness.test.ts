@@ -56,7 +56,7 @@ describe('tocsin readiness commands', () => {
     // Assess
     expect(outcome).toMatchObject({ code: 0, stderr: '' });
     expect(server.requests).toHaveLength(1);
-    expect(JSON.parse(server.requests[0]!.body)).toStrictEqual(expected);
+    expect(JSON.parse(server.requests[0]!.body)).toStrictEqual({ ...expected, requestId: expect.any(String) });
   });
 
   it('summarises the poll it opened and the quorum a resumption rested on', async () => {

@@ -602,7 +602,7 @@ describe('operator decisions on an incident', () => {
     ]);
     expect(t.timers).toEqual([{ incidentId: 'inc-manual', step: 1, at: T0 + 300 * SECOND }]);
     expect(t.notices.map((n) => [n.type, n.sequence, n.noticeId, n.detail])).toEqual([
-      ['incident-opened', 1, 'inc-manual-n1', { declaredBy: 'tanaka', incidentStartedAt: iso(T0) }],
+      ['incident-opened', 1, 'inc-manual-n1', { declaredBy: 'operator', incidentStartedAt: iso(T0) }],
     ]);
     expect(t.timeline).toEqual([expect.objectContaining({ kind: 'incident-opened', actor: 'tanaka', data: { manual: true } })]);
     expect(t.alarm).toBeUndefined();

@@ -97,7 +97,7 @@ describe('halt', () => {
         market: 'equities',
         segments: [],
         summary: 'Trading halted on market equities. shared disk failure',
-        detail: { reason: 'shared disk failure', declaredBy: 'tanaka', incidentStartedAt: iso(T0) },
+        detail: { reason: 'shared disk failure', declaredBy: 'operator', incidentStartedAt: iso(T0) },
       }),
     ]);
   });

@@ -554,7 +554,7 @@ describe('operate handler on DynamoDB Local', () => {
         [1, 'incident-opened'],
         [2, 'halt'],
       ]);
-      expect(record?.notices[1]?.notice).toMatchObject({ market: w.market, segments: [], detail: { reason: 'Shared disk failover failed.', declaredBy: 'suzuki' } });
+      expect(record?.notices[1]?.notice).toMatchObject({ market: w.market, segments: [], detail: { reason: 'Shared disk failover failed.', declaredBy: 'operator' } });
       expect(await store.readMarket(w.market)).toMatchObject({ status: 'halted', incidentId, haltedAt: T0 });
     });
 

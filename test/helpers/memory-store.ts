@@ -20,6 +20,7 @@ import {
 } from '../../lambda/core/model';
 import type { PollRecord } from '../../lambda/core/readiness-poll';
 import { incidentListKey, type IncidentPage, type IncidentPageRequest } from '../../lambda/core/incident-list';
+import type { RequestRecord } from '../../lambda/core/requests';
 import type { AlarmLookup, IncidentRecord, IncidentStore, LeaseGroupView, PublicSiteStore, StoredNotice } from '../../lambda/core/ports';
 import { NO_SILENCES, type SilenceSet } from '../../lambda/core/silences';
 import { EMPTY_SITE_INDEX, type SiteIndex } from '../../lambda/core/public-status';
@@ -31,7 +32,8 @@ import { EMPTY_SITE_INDEX, type SiteIndex } from '../../lambda/core/public-statu
  * with — each state (group, market, lease, node, alarm, incident) only over the version it was
  * read at (`version − 1`), or over nothing for version ≤ 1 (readiness polls and answers too); the incident's alarm entry as a plain
  * put; timeline entries, notices, operator pages (`PAGE#<n>`) and escalation timers
- * (`TIMER#<step>#<at>`) only if new — all or nothing: a lost condition throws
+ * (`TIMER#<step>#<at>`) only if new, an operator request's record (`REQUEST#<requestId>`) only
+ * if none of that requestId is stored (records never expire here) — all or nothing: a lost condition throws
  * `ConcurrentUpdateError` and writes nothing, as a cancelled transaction does. It also checks
  * what DynamoDB would refuse outright (two writes of one item in a transaction) and what the
  * design promises on top: notice ids are `<incidentId>-n<sequence>`, page ids
@@ -70,6 +72,8 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup, PublicSi
   private readonly polls = new Map<string, ReadinessPoll>();
   /** Answers by poll and participant (the adapter's `POLL#<pollId>` / `ANSWER#<participantId>`). */
   private readonly answers = new Map<string, Map<string, PollAnswer>>();
+  /** Operator requests applied, by requestId (the adapter's `REQUEST#<requestId>` / `REQUEST`). */
+  private readonly requests = new Map<string, RequestRecord>();
   private readonly holds: Hold[] = [];
   private readonly committed: Transition[] = [];
 
@@ -225,7 +229,18 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup, PublicSi
     return copy({ poll, answers: [...answers.keys()].sort().map((id) => answers.get(id)!) });
   }
 
+  /** Mirrors `DynamoDbIncidentStore.readRequest` (records never expire here). */
+  public async readRequest(requestId: string): Promise<RequestRecord | undefined> {
+    await this.checkpoint('readRequest', [requestId]);
+    return copyOf(this.requests.get(requestId));
+  }
+
   // ── Inspection (tests read what the table holds, without going through the port) ────────
+
+  /** Every operator request recorded, by requestId. */
+  public allRequests(): RequestRecord[] {
+    return [...this.requests.values()].map(copy);
+  }
 
   /** When a promoter first saw the group, if one did. */
   public firstSeen(group: string): number | undefined {
@@ -354,6 +369,7 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup, PublicSi
     for (const notice of transition.notices) mapOf(this.outbox, notice.incidentId).set(notice.sequence, { notice: copy(notice), status: 'pending' });
     for (const page of transition.pages ?? []) mapOf(this.pageOutbox, page.incidentId).set(pageNumber(page), copy(page));
     for (const timer of transition.timers ?? []) mapOf(this.timerOutbox, timer.incidentId).set(timerKey(timer), copy(timer));
+    if (transition.request) this.requests.set(transition.request.requestId, copy(transition.request));
     this.committed.push(copy(transition));
   }
 
@@ -390,6 +406,7 @@ export class MemoryIncidentStore implements IncidentStore, AlarmLookup, PublicSi
     for (const timer of transition.timers ?? []) {
       if (this.timerOutbox.get(timer.incidentId)?.has(timerKey(timer))) lost.push(`timer ${timer.incidentId} step ${timer.step} at ${timer.at} exists`);
     }
+    if (transition.request && this.requests.has(transition.request.requestId)) lost.push(`request ${transition.request.requestId} exists`);
     return lost;
   }
 
@@ -469,6 +486,7 @@ function itemsOf(transition: Transition): string[] {
   for (const notice of transition.notices) items.push(`INCIDENT#${notice.incidentId}/NOTICE#${notice.sequence}`);
   for (const page of transition.pages ?? []) items.push(`INCIDENT#${page.incidentId}/PAGE#${pageNumber(page)}`);
   for (const timer of transition.timers ?? []) items.push(`INCIDENT#${timer.incidentId}/TIMER#${timerKey(timer)}`);
+  if (transition.request) items.push(`REQUEST#${transition.request.requestId}`);
   return items;
 }
 

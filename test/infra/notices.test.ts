@@ -295,6 +295,18 @@ describe('Notices', () => {
     });
   });
 
+  describe('topic policy', () => {
+    it('lets no other account subscribe when no participant names one', () => {
+      // Assess
+      const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy')).filter((p) =>
+        JSON.stringify(p.Properties.Topics) === JSON.stringify([{ Ref: ids.topic }]),
+      );
+      expect(policies).toHaveLength(1);
+      const actions = policies[0]!.Properties.PolicyDocument.Statement.flatMap((st: PolicyStatement) => actionsOf(st));
+      expect(actions).not.toContain('sns:Subscribe');
+    });
+  });
+
   describe('outputs', () => {
     it('NoticeTopicArn', () => {
       template.hasOutput('NoticeTopicArn', { Value: { Ref: ids.topic } });
@@ -313,6 +325,19 @@ describe('Notices', () => {
 
       // Assess
       expect(build).toThrow(/Notices needs a table with a stream .*Streamless\/Table has none/);
+    });
+
+    it('refuses a subscriber account that is not a 12-digit account id, naming it', () => {
+      // Prepare
+      const scope = new Stack(new App(), 'BadSubscriber');
+      const table = new dynamodb.Table(scope, 'Table', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, stream: dynamodb.StreamViewType.NEW_IMAGE });
+      const opsAlerts = new OpsAlerts(scope, 'OpsAlerts');
+
+      // Act
+      const build = () => new Notices(scope, 'Notices', { table, opsAlerts, subscriberAccounts: ['21098765432'] });
+
+      // Assess
+      expect(build).toThrow('Notices subscriberAccounts must be 12-digit AWS account ids, got "21098765432"');
     });
   });
 

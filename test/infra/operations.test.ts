@@ -38,12 +38,15 @@ describe('Operations', () => {
   });
 
   describe('IAM', () => {
-    it('may read, write and recount on the table, and nothing else in DynamoDB: no index', () => {
+    it('may read, write and recount on the table, and query gsi1 (the open incidents unsilence wakes), and nothing else in DynamoDB', () => {
       // Act
       const dynamo = statementsOfRole(template, ids.role).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
 
       // Assess
-      expect(dynamo).toEqual([{ Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: tableArn() }]);
+      expect(dynamo).toEqual([
+        { Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: tableArn() },
+        { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn(), '/index/gsi1']] } },
+      ]);
     });
   });
 

@@ -13,7 +13,7 @@ import { PARTICIPANT_INVOKE_ACTIONS, ReadinessPolls, RESPOND_STORE_ACCESS } from
 import { TABLE_KEY_ACTIONS } from '../../lib/store-access';
 import { TocsinStack } from '../../lib/tocsin-stack';
 import { PROJECT_ROOT } from '../helpers/processes';
-import { actionsOf, logicalId, SAMPLE_CONFIG, statementsOfRole, synthesizeTocsin, synthWithAwsSolutionsChecks, type SynthesizedTocsin } from './template-helpers';
+import { actionsOf, logicalId, SAMPLE_CONFIG, statementsOfRole, synthesizeTocsin, type PolicyStatement, synthWithAwsSolutionsChecks, type SynthesizedTocsin } from './template-helpers';
 
 /**
  * The `ReadinessPolls` construct (shared/DESIGN.md, "Resumption"): the respond function behind a
@@ -154,6 +154,29 @@ describe('ReadinessPolls', () => {
       expect(alarms.map((a) => a.AlarmName).sort()).toEqual(['Tocsin-ops-ReadinessPolls-AnswersRejected', 'Tocsin-ops-ReadinessPolls-Errors']);
       for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: ids.opsTopic }]);
       expect(alarms.find((a) => a.AlarmName.endsWith('AnswersRejected'))).toMatchObject({ Namespace: 'Tocsin', MetricName: 'ReadinessAnswersRejected' });
+    });
+  });
+
+  describe('the notices topic', () => {
+    it('lets exactly the participants’ accounts subscribe, by SQS, Lambda, HTTPS or e-mail, not SMS', () => {
+      // Prepare
+      const topic = logicalId(stack, stack.notices.topic);
+
+      // Act
+      const policy = Object.values(template.findResources('AWS::SNS::TopicPolicy')).find((p) => JSON.stringify(p.Properties.Topics) === JSON.stringify([{ Ref: topic }]))!;
+      const subscribe = policy.Properties.PolicyDocument.Statement.filter((st: PolicyStatement) => actionsOf(st).includes('sns:Subscribe'));
+
+      // Assess
+      expect(subscribe).toEqual([
+        {
+          Sid: 'ParticipantAccountsSubscribe',
+          Effect: 'Allow',
+          Principal: { AWS: ACCOUNTS.map((account) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:root`]] })) },
+          Action: 'sns:Subscribe',
+          Resource: { Ref: topic },
+          Condition: { StringEquals: { 'sns:Protocol': ['sqs', 'lambda', 'https', 'email', 'email-json'] } },
+        },
+      ]);
     });
   });
 

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { OperateReply, QuorumDetailView } from '../../../lambda/views/operator-views';
 import { confirm, confirmationFacts, type ConfirmationFacts } from '../confirm';
-import { callTocsin } from '../http';
+import { callTocsin, TocsinTimeoutError } from '../http';
 import type { CommandContext } from '../io';
 import { OptionError } from '../errors';
 import { commaList } from '../options';
@@ -43,6 +44,7 @@ interface CommonOptions extends TargetOptions {
   readonly respondBy?: string;
   readonly override?: string;
   readonly yes?: boolean;
+  readonly requestId?: string;
 }
 
 /** The JSON body, without the fields left out (the server refuses fields a command does not take). */
@@ -218,6 +220,7 @@ function registerSpec(parent: Command, ctx: CommandContext, spec: OperatorComman
   command = spec
     .options(command)
     .option('--as <name>', 'the operator to record (locally the operator; in AWS shown after the IAM caller)')
+    .option('--request-id <id>', 'apply the command at most once under this id (up to 64 characters): run again with the same id, it answers as the first time; default: a new id per run')
     .option('--json', 'print the reply as JSON');
   if (spec.consequence) command = command.option('--yes', 'do it without asking (needed when stdin or stdout is not a terminal)');
   addTargetOptions(command, 'OperateUrl').addHelpText('after', ['', 'Examples:', ...spec.examples.map((e) => `  $ ${e}`)].join('\n'));
@@ -230,10 +233,16 @@ function registerSpec(parent: Command, ctx: CommandContext, spec: OperatorComman
 }
 
 async function operate(spec: OperatorCommandSpec, fields: Body, options: CommonOptions, ctx: CommandContext): Promise<void> {
-  const body = withoutUndefined({ command: spec.name, ...fields });
+  // One requestId per run, kept across the retries of this run: Tocsin applies the command once.
+  const requestId = options.requestId ?? randomUUID();
+  const body = withoutUndefined({ command: spec.name, ...fields, requestId });
   const target = await resolveTarget(options, ctx);
   if (spec.consequence && !options.yes) await confirm(spec.name, await spec.consequence(options, confirmationFacts(target, ctx)), ctx);
-  const reply = await callTocsin<OperateReply>(target, { output: 'operateUrl', method: 'POST', path: '/', body }, ctx);
+  const reply = await callTocsin<OperateReply>(target, { output: 'operateUrl', method: 'POST', path: '/', body, retry: true }, ctx).catch((error: unknown) => {
+    // No answer in time: it may have been applied. The same id makes a second try safe.
+    if (error instanceof TocsinTimeoutError) ctx.note(`requestId ${requestId}: to try again without applying it twice, add --request-id ${requestId}`);
+    throw error;
+  });
   ctx.out(options.json ? JSON.stringify(reply.body) : describeReply(reply.body));
 }
 

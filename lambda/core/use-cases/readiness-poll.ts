@@ -19,18 +19,24 @@ export interface PollUseCaseOptions extends UseCaseOptions {
 
 /** `poll-readiness`: opens a poll on the market's halt, replacing an open one. */
 export async function runPollCommand(store: IncidentStore, command: PollCommand, actor: string, options: PollUseCaseOptions): Promise<Outcome> {
-  let pollId: string | undefined;
-  const outcome = await decideAndCommit(store, `command ${command.command}`, options, async (ctx) => {
-    const market = await store.readMarket(commandMarket(command, ctx.config));
-    const [incident, latest] = await Promise.all([
-      market.incidentId ? store.readIncident(market.incidentId) : undefined,
-      market.pollId ? store.readPoll(market.pollId) : undefined,
-    ]);
-    const transition = decidePoll(command, { market, ...(incident ? { incident } : {}), ...(latest ? { latest } : {}) }, actor, ctx, options.respondUrl);
-    pollId = transition.polls?.[0]?.pollId;
-    return transition;
-  });
-  return { ...outcome, ...(pollId ? { pollId } : {}) };
+  return decideAndCommit(
+    store,
+    `command ${command.command}`,
+    options,
+    async (ctx) => {
+      const market = await store.readMarket(commandMarket(command, ctx.config));
+      const [incident, latest] = await Promise.all([
+        market.incidentId ? store.readIncident(market.incidentId) : undefined,
+        market.pollId ? store.readPoll(market.pollId) : undefined,
+      ]);
+      return decidePoll(command, { market, ...(incident ? { incident } : {}), ...(latest ? { latest } : {}) }, actor, ctx, options.respondUrl);
+    },
+    // The poll this command opened: the first written (a replaced one is written after it).
+    (transition) => {
+      const pollId = transition.polls?.[0]?.pollId;
+      return pollId ? { pollId } : {};
+    },
+  );
 }
 
 /** What an answer did, and the poll's tally after it. */

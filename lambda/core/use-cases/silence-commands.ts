@@ -13,26 +13,39 @@ import { decideAndCommit, type Outcome, type UseCaseOptions } from './decide-and
 export async function runSilenceCommand(store: IncidentStore, command: SilenceCommand, actor: string, options: UseCaseOptions): Promise<Outcome> {
   if (command.command === 'silence') {
     let created: Silence | undefined;
-    const outcome = await decideAndCommit(store, 'silence', options, async (ctx) => {
-      const request = { matchers: command.matchers, until: Date.parse(command.until), note: command.note, ...(command.from ? { from: Date.parse(command.from) } : {}) };
-      const { set, silence } = addSilence(await store.readSilences(), request, actor, ctx);
-      created = silence;
-      return { action: 'silenced', silences: set, timeline: [], notices: [] };
-    });
-    return { ...outcome, silenceId: created!.id };
+    return decideAndCommit(
+      store,
+      'silence',
+      options,
+      async (ctx) => {
+        const request = { matchers: command.matchers, until: Date.parse(command.until), note: command.note, ...(command.from ? { from: Date.parse(command.from) } : {}) };
+        const { set, silence } = addSilence(await store.readSilences(), request, actor, ctx);
+        created = silence;
+        return { action: 'silenced', silences: set, timeline: [], notices: [] };
+      },
+      () => ({ silenceId: created!.id }),
+    );
   }
-  const outcome = await decideAndCommit(store, `unsilence ${command.silenceId}`, options, async (ctx) => {
-    const { set } = endSilence(await store.readSilences(), command.silenceId, actor, ctx.now);
-    return set ? { action: 'unsilenced', silences: set, timeline: [], notices: [] } : noChange('already-ended');
-  });
-  // Also after a retry that found the silence already ended: the first attempt may have stopped
-  // before its incidents were woken.
+  const outcome = await decideAndCommit(
+    store,
+    `unsilence ${command.silenceId}`,
+    options,
+    async (ctx) => {
+      const { set } = endSilence(await store.readSilences(), command.silenceId, actor, ctx.now);
+      return set ? { action: 'unsilenced', silences: set, timeline: [], notices: [] } : noChange('already-ended');
+    },
+    () => ({ silenceId: command.silenceId }),
+  );
+  // Also after a retry that found the silence already ended (or a repeat of the request): the
+  // first attempt may have stopped before its incidents were woken. Each wake is its own commit,
+  // not the request's: the request was recorded with the silence set.
+  const { request: _recorded, ...followUp } = options;
   for (const incident of await store.openIncidents()) {
     if (incident.silencedBy !== command.silenceId || incident.silencedUntil === undefined) continue;
-    await decideAndCommit(store, `end of silence on ${incident.id}`, options, async (ctx) => {
+    await decideAndCommit(store, `end of silence on ${incident.id}`, followUp, async (ctx) => {
       const fresh = await store.readIncident(incident.id);
       return fresh ? silenceOver(fresh, `${actor} ended silence ${command.silenceId}${command.note ? `: ${command.note}` : '.'}`, ctx) : noChange('gone', incident.id);
     });
   }
-  return { ...outcome, silenceId: command.silenceId };
+  return outcome;
 }
