@@ -543,6 +543,60 @@ async function recordAnswer(probe: Probe, context: World['context'], pollId: str
   expectStatus(await respond(answerEvent({ pollId, participantId: 'broker-a', ready: true }, ACCOUNT_A)), 200);
 }
 
+describe('the IAM proof itself', () => {
+  const TABLE = 'tocsin-table';
+  it.each<[string, string, Record<string, any>, string[]]>([
+    ['a GetItem', 'GetItemCommand', { TableName: TABLE }, ['dynamodb:GetItem on table']],
+    ['a Query of the base table', 'QueryCommand', { TableName: TABLE }, ['dynamodb:Query on table']],
+    ['a Query of gsi1', 'QueryCommand', { TableName: TABLE, IndexName: 'gsi1' }, ['dynamodb:Query on index/gsi1']],
+    ['a BatchGetItem', 'BatchGetItemCommand', { RequestItems: { [TABLE]: { Keys: [] } } }, ['dynamodb:BatchGetItem on table']],
+    [
+      'a TransactWriteItems, by its items',
+      'TransactWriteItemsCommand',
+      { TransactItems: [{ Put: { TableName: TABLE } }, { Update: { TableName: TABLE } }, { ConditionCheck: { TableName: TABLE } }, { Delete: { TableName: TABLE } }] },
+      ['dynamodb:PutItem on table', 'dynamodb:UpdateItem on table', 'dynamodb:ConditionCheckItem on table', 'dynamodb:DeleteItem on table'],
+    ],
+    ['a TransactGetItems, as GetItems', 'TransactGetItemsCommand', { TransactItems: [{ Get: { TableName: TABLE } }] }, ['dynamodb:GetItem on table']],
+    ['a command on another table', 'PutItemCommand', { TableName: 'other' }, ['dynamodb:PutItem on table other']],
+    ['a command it cannot map (fails the proof)', 'ExecuteStatementCommand', {}, ['unmapped command ExecuteStatementCommand on table undefined']],
+  ])('maps %s to what IAM authorizes', (_, commandName, input, expected) => {
+    // Act
+    const authorizations = authorizationsOf(commandName, input, TABLE);
+
+    // Assess
+    expect(authorizations.map((a) => `${a.action} on ${a.resource}`)).toEqual(expected);
+  });
+
+  it('fails when a grant lacks what a handler calls: unsilence under the OPERATE_STORE_ACCESS before gsi1 was granted', async () => {
+    // Prepare: a silence holding an open incident, and operate's grant as it was (no index).
+    const aws = testClients();
+    const probe = new Probe((await createTestResources('iam-control', aws)).tableName);
+    const context = new TestClock(T0, `control-${randomUUID().slice(0, 6)}`).context(CONFIG);
+    const operate = createOperateHandler({ store: probe.store, context });
+    const send = async (body: Record<string, unknown>) => {
+      const reply = await operate(functionUrlEvent(body, { callerArn: OPERATOR }));
+      expectStatus(reply, 200);
+      return JSON.parse(reply.body) as Record<string, any>;
+    };
+    const { silenceId } = await send({ command: 'silence', matchers: { component: 'billing' }, until: iso(T0 + 60 * MINUTE), note: 'billing maintenance' });
+    await ingestSignal(probe.setup, alarm({ dedupKey: 'arn:held', component: 'billing', market: 'equities' }), { context });
+    const before: StoreAccess = { tableActions: OPERATE_STORE_ACCESS.tableActions };
+
+    try {
+      // Act
+      await probe.scenario('unsilence with an open incident held', () => send({ command: 'unsilence', silenceId }));
+
+      // Assess
+      expect(probe.outside('operate', 'OPERATE_STORE_ACCESS', before)).toEqual([
+        expect.stringMatching(/^operate: dynamodb:Query on index\/gsi1 \(scenario "unsilence with an open incident held"\) is not granted by OPERATE_STORE_ACCESS, which grants table \[/),
+      ]);
+    } finally {
+      probe.destroy();
+      aws.destroy();
+    }
+  });
+});
+
 describe('every DynamoDB call a handler makes is one its function is granted (IAM, not enforced by DynamoDB Local)', () => {
   let aws: TestAws;
   beforeAll(() => {
