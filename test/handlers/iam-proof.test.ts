@@ -439,6 +439,12 @@ const PROOFS: Proof[] = [
       await probe.scenario('GET / (HTML)', async () => expectStatus(await get('/', 'text/html'), 200));
       await probe.scenario('GET /incidents/<id>', async () => expectStatus(await get(`/incidents/${incidentId}`), 200));
       await probe.scenario('GET /incidents/<unknown> (404)', async () => expectStatus(await get('/incidents/inc-nobody'), 404));
+      await probe.scenario('GET /incidents (every incident, gsi2), and its second page', async () => {
+        const first = await get('/incidents');
+        expectStatus(first, 200);
+        const event = functionUrlEvent('', { method: 'GET', path: '/incidents' });
+        expectStatus(await status({ ...event, queryStringParameters: { limit: '1', next: 'MjAyMC0xMC0wMVQwMDowMDowMC4wMDBaI2luYy0x' } }), 200);
+      });
       await probe.scenario('GET /polls/<id>', async () => expectStatus(await get(`/polls/${pollId}`, 'text/html'), 200));
     },
   },
