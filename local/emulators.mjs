@@ -99,8 +99,6 @@ export function emulatorEnvironment(dynamodbEndpoint, snsEndpoint) {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_EC2_METADATA_DISABLED: 'true',
-    // Locally we run on Node 20 (the deployed runtime is Node 24); the SDK's notice says so on every start.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
 
