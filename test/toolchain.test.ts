@@ -66,8 +66,14 @@ describe('package.json engines', () => {
     expect(refusing).toEqual([]);
   });
 
-  it('devEngines.runtime names the Node that runs npm itself (npm 11), not the pinned one', () => {
-    expect(pkg.devEngines.runtime).toEqual({ name: 'node', version: '^20.17.0 || >=22.9.0', onFail: 'error' });
+  it('devEngines.runtime names the Node that runs npm itself (npm 11: ^20.17.0 || >=22.9.0), which the pinned one also is when npm scripts call npm', () => {
+    // npm passes the path of the Node it runs on to the scripts it starts (npm test, npx jest).
+    const npmNode = process.env.npm_node_execpath;
+    const npmNodeVersion = npmNode ? execFileSync(npmNode, ['--version'], { encoding: 'utf8' }).trim() : undefined;
+
+    expect(pkg.devEngines.runtime).toEqual({ name: 'node', version: '^20.17.0 || >=22.9.0', onFail: 'warn' });
+    expect(satisfies(pinned, pkg.devEngines.runtime.version)).toBe(true);
+    if (npmNodeVersion) expect(satisfies(npmNodeVersion, pkg.devEngines.runtime.version)).toBe(true);
   });
 });
 
