@@ -8,7 +8,12 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    // ES-module-only dependencies the code require()s (test/helpers/esm-to-cjs.js says why).
+    '/node_modules/commander/.+\\.js$': '<rootDir>/test/helpers/esm-to-cjs.js',
+  },
+  transformIgnorePatterns: ['/node_modules/(?!commander/)'],
   globalSetup: '<rootDir>/test/globalSetup.mjs',
   globalTeardown: '<rootDir>/test/globalTeardown.mjs',
   // CDK apps synthesize into a folder per test file, removed after it (no cdk.out* left in /tmp).

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
+import { FUNCTION_DEFAULTS } from '../lib/defaults';
 
 /**
  * Each Lambda bundle's minified size and module init time: bundled as the CDK function factory
@@ -18,7 +19,7 @@ export function benchBundles(): Record<string, unknown> {
   for (const file of handlers) {
     const name = file.replace(/\.ts$/, '');
     const outfile = join(out, `${name}.js`);
-    buildSync({ entryPoints: [join(root, 'lambda', 'handlers', file)], bundle: true, minify: true, platform: 'node', target: 'node20', format: 'cjs', external: ['@aws-sdk/*'], outfile, logLevel: 'silent' });
+    buildSync({ entryPoints: [join(root, 'lambda', 'handlers', file)], bundle: true, minify: true, platform: 'node', target: FUNCTION_DEFAULTS.bundlingTarget, format: 'cjs', external: ['@aws-sdk/*'], outfile, logLevel: 'silent' });
     const samples: number[] = [];
     for (let i = 0; i < 5; i += 1) {
       const script = `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;

@@ -13,7 +13,8 @@ import { createLocalResources } from '../local/resources';
  * the size of its incident, a 10,000-delivery storm, and write units on AWS pricing.
  */
 
-const MEASURED_AGAINST = `DynamoDB Local 3.3 (in memory, Java, same 2 cores, a fresh one per phase) on 127.0.0.1, the ingest use case in process (no HTTP), Node ${process.version}`;
+const measuredAgainst = (dynamodbLocal: string) =>
+  `DynamoDB Local ${dynamodbLocal} (in memory, Java, same 2 cores, a fresh one per phase) on 127.0.0.1, the ingest use case in process (no HTTP), Node ${process.version}`;
 
 const pct = (sorted: readonly number[], q: number) => Number(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(2));
 const sortedCopy = (values: readonly number[]) => [...values].sort((a, b) => a - b);
@@ -168,7 +169,7 @@ export async function benchIngest(): Promise<Record<string, unknown>> {
   });
 
   return {
-    measuredAgainst: MEASURED_AGAINST,
+    measuredAgainst: measuredAgainst((await import('../local/emulators.mjs')).emulatorVersions().dynamodbLocal),
     alarmToOutboxMs: { p50: pct(lat, 0.5), p99: pct(lat, 0.99), samples: lat.length, target: 'p99 < 50 ms' },
     throughput: { ...throughput, target: '>= 500 alarms/s' },
     hotIncident: {

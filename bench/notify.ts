@@ -13,7 +13,7 @@ import { StreamPoller } from '../local/stream-poller';
  * the SNS publish calls per notice, against DynamoDB Local and fauxqs on this machine.
  */
 export async function benchNotify(): Promise<Record<string, unknown>> {
-  const { startEmulators } = await import('../local/emulators.mjs');
+  const { startEmulators, emulatorVersions } = await import('../local/emulators.mjs');
   const emulators = await startEmulators();
   try {
     Object.assign(process.env, emulators.environment);
@@ -65,8 +65,9 @@ export async function benchNotify(): Promise<Record<string, unknown>> {
 
     const full = batchMs.filter((_, i) => sizes[i] === 10).sort((a, b) => a - b);
     const pick = (q: number) => Number(full[Math.min(full.length - 1, Math.floor(q * full.length))]!.toFixed(1));
+    const versions = emulatorVersions();
     return {
-      measuredAgainst: `DynamoDB Local 3.3 (in memory) and fauxqs 1.9.2 on 127.0.0.1, in-process handler, Node ${process.version}`,
+      measuredAgainst: `DynamoDB Local ${versions.dynamodbLocal} (in memory) and fauxqs ${versions.fauxqs} on 127.0.0.1, in-process handler, Node ${process.version}`,
       notices,
       batchesOf10: full.length,
       msPerBatchOf10: { p50: pick(0.5), p99: pick(0.99), max: pick(1) },
@@ -83,7 +84,7 @@ export async function benchNotify(): Promise<Record<string, unknown>> {
  * fans it out. Counts the SNS messages sent per notice, and checks every queue got every notice.
  */
 export async function benchFanout(subscriberCounts = [1, 10, 100], noticesPerRun = 10): Promise<Record<string, unknown>> {
-  const { startEmulators } = await import('../local/emulators.mjs');
+  const { startEmulators, emulatorVersions } = await import('../local/emulators.mjs');
   const emulators = await startEmulators();
   const { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } = await import('@aws-sdk/client-sqs');
   const { SubscribeCommand } = await import('@aws-sdk/client-sns');
@@ -139,7 +140,7 @@ export async function benchFanout(subscriberCounts = [1, 10, 100], noticesPerRun
       sns.destroy();
       sqs.destroy();
     }
-    return { measuredAgainst: `fauxqs 1.9.2 SNS fan-out to SQS queues on 127.0.0.1, Node ${process.version}`, target: 'exactly 1 publish per notice whatever the number of subscribers', runs };
+    return { measuredAgainst: `fauxqs ${emulatorVersions().fauxqs} SNS fan-out to SQS queues on 127.0.0.1, Node ${process.version}`, target: 'exactly 1 publish per notice whatever the number of subscribers', runs };
   } finally {
     await emulators.stop();
   }

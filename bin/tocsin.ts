@@ -10,9 +10,6 @@ export type { CliClients, CliIo } from './cli/io';
 
 /** Runs the CLI on this process's arguments and sets the exit code (no `process.exit`, so output is flushed). */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  // The SDK's multi-line notice about its future Node.js floor would bury the CLI's one-line
-  // errors; the repository pins its SDK versions and supports Node 20 (package.json engines).
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   process.exitCode = await run(argv);
 }
 

@@ -15,6 +15,11 @@ import type { Construct, IConstruct } from 'constructs';
 export const FUNCTION_DEFAULTS = {
   /** cdk-nag's AwsSolutions-L1 accepts only the newest Node.js runtime aws-cdk-lib knows. */
   runtime: Runtime.NODEJS_24_X,
+  /**
+   * esbuild's target: the runtime's Node.js major, which is also the major of the Node the
+   * tooling runs on (package.json devDependencies.node). test/toolchain.test.ts keeps the three equal.
+   */
+  bundlingTarget: 'node24',
   /** Graviton: cheaper per GB-second, and nothing Tocsin bundles is native code. */
   architecture: Architecture.ARM_64,
   memorySize: 256,
@@ -132,7 +137,7 @@ export function createFunction(scope: Construct, id: string, props: TocsinFuncti
       sourceMap: true,
       // Stack traces need only the mappings; embedding the sources would double the bundle.
       sourcesContent: false,
-      target: 'node24',
+      target: FUNCTION_DEFAULTS.bundlingTarget,
       // The Node.js 24 runtime ships AWS SDK v3: leaving it out of the bundle keeps each
       // function well under 250 KB and its cold start short. The SDK calls Tocsin makes are
       // long-stable ones (GetItem, TransactWriteItems, Publish), so runtime drift is harmless.

@@ -9,14 +9,16 @@
  * `npm start` start the emulators one way.
  *
  * Clients reach the emulators on 127.0.0.1. Both servers listen on every interface (neither
- * can be told otherwise: DynamoDB Local has no host option, fauxqs 1.9.2 hard-codes 0.0.0.0).
+ * can be told otherwise: DynamoDB Local has no host option, fauxqs (2.4.1 still) hard-codes 0.0.0.0;
+ * its `host` option names the host in queue URLs).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { connect, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -99,8 +101,6 @@ export function emulatorEnvironment(dynamodbEndpoint, snsEndpoint) {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_EC2_METADATA_DISABLED: 'true',
-    // Locally we run on Node 20 (the deployed runtime is Node 24); the SDK's notice says so on every start.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
 
@@ -111,6 +111,21 @@ export function dynamoDbLocalJar() {
   const folder = readdirSync(libRoot).find((name) => name.startsWith('dynamodb_local'));
   if (!folder) throw new Error(`no DynamoDB Local jar under ${libRoot}: reinstall dependencies with npm ci`);
   return join(libRoot, folder);
+}
+
+/**
+ * The emulators' versions, for what the benchmarks say they measured against: DynamoDB Local's
+ * from the release notes beside its jar, fauxqs's from its package.json (ESM-only: resolved the
+ * way `import` resolves it).
+ * @returns {{ dynamodbLocal: string, fauxqs: string }}
+ */
+export function emulatorVersions() {
+  const notes = readFileSync(join(dynamoDbLocalJar(), 'README.txt'), 'utf8');
+  const fauxqsManifest = fileURLToPath(new URL('../package.json', import.meta.resolve('fauxqs')));
+  return {
+    dynamodbLocal: /\((\d+\.\d+\.\d+)\)/.exec(notes)?.[1] ?? 'unknown',
+    fauxqs: JSON.parse(readFileSync(fauxqsManifest, 'utf8')).version,
+  };
 }
 
 /**

@@ -5,8 +5,10 @@
  * fauxqs is ESM-only.
  */
 import { startEmulators } from '../local/emulators.mjs';
+import pinnedNode from '../bin/pinned-node.js';
 
 export default async function globalSetup() {
+  refuseAnOlderNode();
   const log = process.env.TOCSIN_TEST_VERBOSE ? (/** @type {string} */ line) => process.stderr.write(`${line}\n`) : undefined;
   const emulators = await startEmulators({ log });
   // Workers are forked after globalSetup and inherit this environment.
@@ -18,4 +20,20 @@ export default async function globalSetup() {
     POWERTOOLS_LOG_LEVEL: process.env.TOCSIN_TEST_VERBOSE ? 'DEBUG' : 'SILENT',
   });
   /** @type {any} */ (globalThis).__TOCSIN_EMULATORS__ = emulators;
+}
+
+/**
+ * Fails the run with a message that says what to do when jest runs on a Node older than
+ * engines.node (`npm ci --ignore-scripts` leaves the pinned one out, and npm scripts then find
+ * the system's), instead of the emulators' own failure (fauxqs: "No such built-in module:
+ * node:sqlite"). A Node within engines runs, and test/toolchain.test.ts names the difference.
+ */
+function refuseAnOlderNode() {
+  const { version, enginesNode } = pinnedNode.pinnedNode();
+  if (pinnedNode.decide({ current: process.version, pinned: version, enginesNode, binary: undefined, relaunched: true }) === 'refuse') {
+    throw new Error(
+      `the suite runs on the pinned Node.js ${version} (package.json devDependencies.node; engines.node ${enginesNode}), ` +
+        `and this is Node.js ${process.version}: run \`npm ci\` with install scripts (the node package's install script puts the pinned Node into node_modules), then \`npm test\``,
+    );
+  }
 }

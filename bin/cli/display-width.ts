@@ -3,9 +3,9 @@
  * names and notes (two columns a character) do not shift the columns after them.
  *
  * Why not the `string-width` package: every maintained version (5 and later, and its
- * `get-east-asian-width` data) is ESM-only, and 9.x needs Node 22. This project is CommonJS
- * (`module: node16` in tsconfig, ts-node and ts-jest without ESM), where `tsc` refuses to
- * `require` an ES module (TS1479) and jest cannot load one untransformed. 4.2.3, the last
+ * `get-east-asian-width` data) is ESM-only. This project is CommonJS (ts-node and ts-jest
+ * without ESM): Node 24 and `tsc` (`module: node20`) accept `require` of an ES module, but jest
+ * cannot load one untransformed (test/helpers/esm-to-cjs.js converts commander's). 4.2.3, the last
  * CommonJS release, is no longer maintained and approximates: 17 hand-written wide ranges
  * (is-fullwidth-code-point 3), and only U+0300–U+036F as combining marks, so Japanese voiced
  * kana written with U+3099 (か + ゙) count 4 columns, not 2. So the rule is implemented here:

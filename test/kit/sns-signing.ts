@@ -2,7 +2,7 @@ import { X509Certificate, generateKeyPairSync, sign, type KeyObject } from 'node
 
 /**
  * Test double for Amazon SNS's side of an HTTPS subscription: a locally generated RSA key and a
- * self-signed X.509 certificate (built here in DER with node:crypto alone, since node 20 can
+ * self-signed X.509 certificate (built here in DER with node:crypto alone, since node:crypto can
  * read certificates but not create them), and envelopes built and signed to AWS's documented
  * format ("Verifying the signatures of Amazon SNS messages"). Nothing here touches the network.
  */
