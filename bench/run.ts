@@ -1,4 +1,5 @@
 import { benchBundles } from './bundles';
+import { benchCli } from './cli';
 import { benchIngest } from './ingest';
 import { benchFanout, benchNotify } from './notify';
 import { benchPaging } from './paging';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   await phase('paging', 'paging and escalation (about 20 s)', () => benchPaging());
   await phase('promotion', 'promotion (about a minute)', benchPromotion);
   await phase('bundles', 'bundles', async () => benchBundles());
+  await phase('cli', 'CLI start', async () => benchCli());
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   if (failed.length) process.exitCode = 1;
 }

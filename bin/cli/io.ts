@@ -1,5 +1,5 @@
-import { CloudFormationClient, type CloudFormationClientConfig } from '@aws-sdk/client-cloudformation';
-import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
+import type { CloudFormationClient, CloudFormationClientConfig } from '@aws-sdk/client-cloudformation';
+import type { SNSClient, SNSClientConfig } from '@aws-sdk/client-sns';
 
 /**
  * Builds the SDK clients a command needs once its target is known (the region, endpoint and
@@ -47,9 +47,12 @@ export interface CliIo {
 }
 
 /** Clients from the given configuration, the rest (credentials, endpoints) from the SDK's default chain. */
+// The SDK's clients are loaded when a command first needs one, so a call that needs none (most
+// against --local, --help, --version) starts without loading them.
+/* eslint-disable @typescript-eslint/no-require-imports */
 export const defaultClients: CliClients = {
-  sns: (config) => new SNSClient(config),
-  cloudFormation: (config) => new CloudFormationClient(config),
+  sns: (config) => new (require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns')).SNSClient(config),
+  cloudFormation: (config) => new (require('@aws-sdk/client-cloudformation') as typeof import('@aws-sdk/client-cloudformation')).CloudFormationClient(config),
   // Loaded on first use: only the signed (--stack) requests to Tocsin's URLs need it.
   credentials: () => {
     let provider: CredentialsProvider | undefined;
@@ -59,6 +62,7 @@ export const defaultClients: CliClients = {
     };
   },
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The real process: stdout, stderr, environment, and whether both stdin and stdout are a terminal. */
 export function processIo(): CliIo {

@@ -8,6 +8,7 @@ import { READINESS_COMMANDS } from './commands/readiness';
 import * as subscribe from './commands/subscribe';
 import { CliError, EXIT_CODES, EXIT_CODES_HELP } from './errors';
 import { defaultClients, processIo, type CliIo, type CommandContext } from './io';
+import { ROOT } from './root';
 
 /**
  * The `tocsin` command line. Each command is a module under `commands/` exporting
@@ -93,7 +94,7 @@ export function program(ctx: CommandContext): Command {
 }
 
 function packageVersion(): string {
-  const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   return version;
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import type { Stack } from '@aws-sdk/client-cloudformation';
 import { Option, type Command } from 'commander';
 import { explainAwsError, OptionError, TargetError } from './errors';
 import type { CommandContext } from './io';
@@ -209,6 +209,10 @@ async function stackTarget(stackName: string, region: string | undefined, ctx: C
   const cloudFormation = ctx.own(ctx.clients.cloudFormation(region ? { region } : {}));
   let stack: Stack | undefined;
   try {
+    // Loaded here, not at start-up: only --stack reads CloudFormation. (require, not import():
+    // jest runs CommonJS without the VM modules a dynamic import needs.)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { DescribeStacksCommand } = require('@aws-sdk/client-cloudformation') as typeof import('@aws-sdk/client-cloudformation');
     const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
     stack = Stacks?.[0];
   } catch (error) {

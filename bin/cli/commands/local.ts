@@ -3,6 +3,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CommandContext } from '../io';
+import { ROOT } from '../root';
 
 /**
  * `tocsin local`: the local serve mode (shared/DESIGN.md, "Local serve mode") — the same process
@@ -22,7 +23,7 @@ export function register(parent: Command, ctx: CommandContext): Command {
       if (options.config) args.push('--config', options.config);
       if (options.portBase) args.push('--port-base', options.portBase);
       if (options.data) args.push('--data', options.data);
-      const root = join(__dirname, '..', '..', '..');
+      const root = ROOT;
       const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'local', 'main.ts'), ...args], {
         cwd: root,
         stdio: 'inherit',

@@ -1,4 +1,3 @@
-import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { Option, type Command } from 'commander';
 import { NOTICE_TYPES } from '../../../lambda/core/model';
 import { SEVERITIES } from '../../../lambda/core/signal';
@@ -95,6 +94,10 @@ async function subscribe(options: SubscribeOptions, ctx: CommandContext): Promis
   const target = await resolveTarget(options, ctx);
   const topicArn = target.output(options.pages ? 'pageTopicArn' : 'noticeTopicArn');
   const sns = ctx.own(ctx.clients.sns({ ...target.clientConfig('sns') }));
+  // Loaded here, not at start-up: only subscribe needs it. (require, not import(): jest runs
+  // CommonJS without the VM modules a dynamic import needs.)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SubscribeCommand } = require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
   let subscriptionArn: string | undefined;
   try {
     ({ SubscriptionArn: subscriptionArn } = await sns.send(
