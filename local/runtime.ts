@@ -304,19 +304,34 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   }
 }
 
-/** A schedule: runs `task` every `ms`, never two at once, and stops with the runtime. */
-function every(ms: number, task: () => Promise<unknown>, closers: Array<() => Promise<void>>, log: (line: string) => void): void {
+/**
+ * A schedule: runs `task` every `ms`, never two at once, and stops with the runtime. A tick that
+ * comes while the task still runs is not dropped: the task runs again as soon as it ends (once,
+ * however many ticks came), so a slow run under load costs no check.
+ */
+export function every(ms: number, task: () => Promise<unknown>, closers: Array<() => Promise<void>>, log: (line: string) => void): void {
   let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
+  let missed = false;
+  let stopped = false;
+  const run = (): void => {
+    if (running) {
+      missed = true;
+      return;
+    }
     running = task()
       .catch((error: unknown) => log(`scheduled task failed: ${error instanceof Error ? error.message : String(error)}`))
       .finally(() => {
         running = undefined;
+        if (missed && !stopped) {
+          missed = false;
+          run();
+        }
       });
-  }, ms);
+  };
+  const timer = setInterval(run, ms);
   timer.unref();
   closers.push(async () => {
+    stopped = true;
     clearInterval(timer);
     await running;
   });

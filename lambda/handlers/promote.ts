@@ -44,6 +44,10 @@ export function createPromoteHandler(deps: PromoteDependencies) {
     const promoter = new Promoter(deps.store, { context: deps.context });
     const promotions: NonNullable<CheckResult['promoted']>[] = [];
     let checks = 0;
+    // Checks keep a fixed cadence (first.now, + interval, + 2 × interval …), not "interval after the
+    // last check ended": a check slowed by load does not push every later one back, and one that
+    // overruns its slot is followed at once, so no check tick is lost.
+    let next = first.now;
     try {
       for (;;) {
         for (const result of await promoter.checkAll()) {
@@ -55,8 +59,10 @@ export function createPromoteHandler(deps: PromoteDependencies) {
           if (result.decision === 'no-ready-standby') count(METRIC.promotionsRefused);
         }
         checks += 1;
-        if (deps.context().now + interval > until) break;
-        await sleep(interval);
+        next += interval;
+        const now = deps.context().now;
+        if (next > until || now > until) break;
+        if (next > now) await sleep(next - now);
       }
       return { checks, promotions };
     } finally {
