@@ -171,7 +171,8 @@ describe('tocsin status, incidents, timeline', () => {
           'INC-8     resolved      major     bonds     2020-09-30 20:59:00 Eastern Daylight Time  2020-09-30 22:00:00               feed lag',
           'INC-7     acknowledged  critical  equities  2020-10-01 09:00:00 Japan Standard Time    -                                 shared disk failure',
           '',
-          `more: tocsin incidents --all --limit 2 --next ${page1.next}`,
+          // The hint is the command to type again: the same target included.
+          `more: tocsin incidents --all --limit 2 --next ${page1.next} --local ${serveJson}`,
           '',
         ].join('\n'),
       );

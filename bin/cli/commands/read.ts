@@ -7,7 +7,7 @@ import type { CommandContext } from '../io';
 import { at, marketFacts, timeColumn, zoneOf } from '../market-time';
 import type { CliCommandModule } from '../program';
 import { cell, table } from '../table';
-import { addTargetOptions, resolveTarget, type TargetOptions } from '../target';
+import { addTargetOptions, DEFAULT_STACK, resolveTarget, type TargetOptions } from '../target';
 
 /**
  * The read commands: `status`, `incidents`, `timeline`, `silences`. Each GETs the target's
@@ -105,7 +105,7 @@ const incidents: CliCommandModule = {
           return;
         }
         printIncidents(body.incidents ?? [], options.next === undefined ? 'no incidents' : 'no more incidents', ctx, true);
-        if (body.next !== undefined) ctx.out(`\nmore: tocsin incidents --all --limit ${limit} --next ${body.next}`);
+        if (body.next !== undefined) ctx.out(`\nmore: tocsin incidents --all --limit ${limit} --next ${body.next}${targetArguments(options)}`);
       }),
 };
 
@@ -214,3 +214,14 @@ const silences: CliCommandModule = {
 
 /** In the order `tocsin --help` lists them. */
 export const READ_COMMANDS: readonly CliCommandModule[] = [status, incidents, timeline, silences];
+
+/** The target options as given, for a command to type again: ` --local serve.json`, ` --stack Tocsin --region ap-northeast-1`. */
+function targetArguments(options: TargetOptions): string {
+  const quoted = (value: string) => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
+  return [
+    options.local === true ? ' --local' : options.local !== undefined ? ` --local ${quoted(options.local)}` : '',
+    // --stack is the default's unless named (--local wins over it).
+    options.local === undefined && options.stack !== undefined && options.stack !== DEFAULT_STACK ? ` --stack ${quoted(options.stack)}` : '',
+    options.local === undefined && options.region !== undefined ? ` --region ${quoted(options.region)}` : '',
+  ].join('');
+}
