@@ -106,11 +106,16 @@ export class ReadinessPolls extends Construct {
       metric: this.function.metricErrors({ period: oneMinute, statistic: cloudwatch.Stats.SUM }),
       ...ANY_IN_A_PERIOD,
     });
+    // Not on any one refusal: a participant answering a minute after respondBy is refused (409) as
+    // it should be. Three in five minutes is a participant (or a script) failing repeatedly —
+    // signing with another account, a wrong poll id — and the operators should call it.
     opsAlerts.alarmOn(this, 'AnswersRejected', {
       alarmDescription:
-        'Readiness answers were refused (a participant signing for another, an unknown poll or participant, a closed poll, a malformed body): see the respond log.',
-      metric: tocsinMetric(METRIC.answersRejected),
-      ...ANY_IN_A_PERIOD,
+        'At least 3 readiness answers were refused in 5 minutes (a participant signing for another, an unknown poll or participant, a closed poll, a malformed body): see the respond log, and call the participant.',
+      metric: tocsinMetric(METRIC.answersRejected).with({ period: Duration.minutes(5) }),
+      threshold: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
     });
   }
 }

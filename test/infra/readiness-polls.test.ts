@@ -153,7 +153,15 @@ describe('ReadinessPolls', () => {
       // Assess
       expect(alarms.map((a) => a.AlarmName).sort()).toEqual(['Tocsin-ops-ReadinessPolls-AnswersRejected', 'Tocsin-ops-ReadinessPolls-Errors']);
       for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: ids.opsTopic }]);
-      expect(alarms.find((a) => a.AlarmName.endsWith('AnswersRejected'))).toMatchObject({ Namespace: 'Tocsin', MetricName: 'ReadinessAnswersRejected' });
+      // Three refusals in five minutes, not one: a late answer refused after respondBy is no alarm.
+      expect(alarms.find((a) => a.AlarmName.endsWith('AnswersRejected'))).toMatchObject({
+        Namespace: 'Tocsin',
+        MetricName: 'ReadinessAnswersRejected',
+        Period: 300,
+        Threshold: 3,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+      });
     });
   });
 
