@@ -34,18 +34,33 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return format;
 }
 
+/** A wall-clock reading's fields, zero-padded: `{year: "2020", month: "10", day: "01", hour: "07", minute: "04", second: "12"}`. */
+export interface WallClock {
+  readonly year: string;
+  readonly month: string;
+  readonly day: string;
+  readonly hour: string;
+  readonly minute: string;
+  readonly second: string;
+}
+
+/** The instant on the clocks of `timeZone`, field by field (the one place Intl reads a zone's clock). */
+export function wallClock(instant: string | number, timeZone: string): WallClock {
+  const parts: Record<string, string> = {};
+  for (const part of formatter(timeZone).formatToParts(new Date(instant))) parts[part.type] = part.value;
+  // Some runtimes write midnight as 24 even with h23.
+  const hour = String(Number(parts.hour) % 24).padStart(2, '0');
+  return { year: parts.year!, month: parts.month!, day: parts.day!, hour, minute: parts.minute!, second: parts.second! };
+}
+
 /** The instant `ms` on the clocks of `timeZone`. */
 export function localTime(ms: number, timeZone: string): LocalTime {
-  const parts: Record<string, string> = {};
-  for (const part of formatter(timeZone).formatToParts(ms)) parts[part.type] = part.value;
-  const hour = Number(parts.hour) % 24;
-  const minute = Number(parts.minute);
-  const second = Number(parts.second);
+  const clock = wallClock(ms, timeZone);
   const millis = ((ms % 1000) + 1000) % 1000;
   return {
-    date: `${parts.year}-${parts.month}-${parts.day}`,
-    hhmm: `${String(hour).padStart(2, '0')}:${parts.minute}`,
-    msOfDay: ((hour * 60 + minute) * 60 + second) * 1000 + millis,
+    date: `${clock.year}-${clock.month}-${clock.day}`,
+    hhmm: `${clock.hour}:${clock.minute}`,
+    msOfDay: ((Number(clock.hour) * 60 + Number(clock.minute)) * 60 + Number(clock.second)) * 1000 + millis,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Language, MarketConfig, TocsinConfig } from './config';
+import { wallClock } from './market-time';
 import type { Notice, Transition } from './model';
 
 /**
@@ -15,9 +16,8 @@ export type NoticeText = Partial<Record<Language, string>>;
 
 /** `2020-10-01 07:04 Japan Standard Time` / `2020年10月01日 07:04（日本標準時）` */
 export function marketTime(instant: string | number, timeZone: string, language: Language): string {
-  const date = new Date(instant);
-  const parts = clockParts(date, timeZone, false);
-  const zone = zoneName(date, timeZone, language);
+  const parts = wallClock(instant, timeZone);
+  const zone = zoneName(new Date(instant), timeZone, language);
   return language === 'ja'
     ? `${parts.year}年${parts.month}月${parts.day}日 ${parts.hour}:${parts.minute}（${zone}）`
     : `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${zone}`;
@@ -37,29 +37,14 @@ export interface MarketClock {
  * can name it once in its heading. {@link clockText} joins the two.
  */
 export function marketClock(instant: string | number, timeZone: string): MarketClock {
-  const date = new Date(instant);
-  const p = clockParts(date, timeZone, true);
-  return { local: `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`, zone: zoneName(date, timeZone, 'en') };
+  const p = wallClock(instant, timeZone);
+  return { local: `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`, zone: zoneName(new Date(instant), timeZone, 'en') };
 }
 
 /** `2020-10-01 07:04:12 Japan Standard Time` */
 export function clockText(instant: string | number, timeZone: string): string {
   const { local, zone } = marketClock(instant, timeZone);
   return `${local} ${zone}`;
-}
-
-function clockParts(date: Date, timeZone: string, seconds: boolean): Record<string, string> {
-  const format = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    ...(seconds ? { second: '2-digit' as const } : {}),
-    hourCycle: 'h23',
-  });
-  return Object.fromEntries(format.formatToParts(date).map((p) => [p.type, p.value]));
 }
 
 /** The zone's long name in the language (`Japan Standard Time`, `日本標準時`, `Coordinated Universal Time`). */
