@@ -7,6 +7,7 @@ import { DynamoDbIncidentStore } from '../lambda/adapters/dynamodb-store';
 import type { TocsinConfigInput } from '../lambda/core/config';
 import type { Notice, Page, TimelineEntry } from '../lambda/core/model';
 import { marketClock } from '../lambda/core/notice-text';
+import { percent } from '../lambda/core/quorum';
 import { startLocalRuntime, type LocalRuntime, type RunningEmulators } from './runtime';
 
 /**
@@ -447,7 +448,6 @@ function after(ms: number): string {
   return minutes < 60 ? `+${minutes} min` : `+${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-const pct = (share: number) => `${+(share * 100).toFixed(2)} %`;
 
 /** `text` in lines of at most `width` characters, at spaces; continuation lines indented. */
 function wrap(text: string, width: number, indent: string): string[] {
@@ -520,14 +520,14 @@ export function report(result: ReplayResult): string {
       case 'answer':
         lines.push(
           `  ${day(step.at)}  ${String(step.participantId).padEnd(9)} ${(step.ready ? 'ready' : 'not ready').padEnd(10)}` +
-            (t ? ` value ${pct(t.valueShare).padStart(6)}  retail ${pct(t.retailValueShare).padStart(6)}  retail brokers ${t.retailParticipants}  ${t.met ? 'QUORUM MET' : 'not met'}` : '') +
+            (t ? ` value ${percent(t.valueShare).padStart(6)}  retail ${percent(t.retailValueShare).padStart(6)}  retail brokers ${t.retailParticipants}  ${t.met ? 'QUORUM MET' : 'not met'}` : '') +
             (step.text ? `  "${step.text}"` : ''),
         );
         break;
       case 'refused': {
         // The gate's refusal by its tally; the cut-off's by its own words, wrapped.
         const why = t
-          ? `quorum not met: value ${pct(t.valueShare)}, retail ${pct(t.retailValueShare)}, retail brokers ${t.retailParticipants}; not answered: ${t.missing.join(', ') || 'none'}`
+          ? `quorum not met: value ${percent(t.valueShare)}, retail ${percent(t.retailValueShare)}, retail brokers ${t.retailParticipants}; not answered: ${t.missing.join(', ') || 'none'}`
           : step.text.replace(/^.*?refused \(\d+\): (invalid command: effectiveAt: )?/, '');
         const head = step.text.replace(/ refused \(\d+\):.*$/, ` refused (${step.status})`);
         lines.push(...wrap(`  ${day(step.at)}  ${head}: ${why}`, 110, ' '.repeat(12)));

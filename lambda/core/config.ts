@@ -266,11 +266,6 @@ export type MonitorConfig = TocsinConfig['monitors'][number];
 export type ParticipantConfig = TocsinConfig['participants'][number];
 export type ResumeQuorum = NonNullable<PolicyConfig['resumeQuorum']>;
 
-/** A market's time zone: its own, else UTC. */
-export function marketTimeZone(market: MarketConfig): string {
-  return market.timeZone ?? 'UTC';
-}
-
 /** Whether `zone` is a time zone this runtime knows (IANA names, `UTC`). */
 export function isTimeZone(zone: string): boolean {
   try {

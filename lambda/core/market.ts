@@ -2,7 +2,7 @@ import type { DecisionContext } from './context';
 import { announce, participantActor } from './audiences';
 import type { IncidentDraft } from './draft';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
-import { marketTimeZone, type MarketConfig, type Notes, type TocsinConfig } from './config';
+import type { MarketConfig, Notes, TocsinConfig } from './config';
 import { formatLocal, localTime, msOfDay, nextDay } from './market-time';
 import type { MarketState } from './model';
 import { clockText } from './notice-text';
@@ -212,7 +212,7 @@ export function checkSameDayCutoff(market: MarketState, effectiveAt: number, con
   const configured = marketConfig(config, market.id);
   const cutoff = configured.sameDayResumeCutoff;
   if (cutoff === undefined || market.haltedAt === undefined) return;
-  const zone = marketTimeZone(configured);
+  const zone = configured.timeZone;
   const haltDay = localTime(market.haltedAt, zone).date;
   const resumes = localTime(effectiveAt, zone);
   if (resumes.date !== haltDay || resumes.msOfDay <= msOfDay(cutoff)) return;

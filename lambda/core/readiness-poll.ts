@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { PollCommand } from './commands';
 import { marketConfig, marketTimeZoneOf, marketView } from './market';
-import { marketTimeZone, type ParticipantConfig, type ResumeQuorum, type TocsinConfig } from './config';
+import type { ParticipantConfig, ResumeQuorum, TocsinConfig } from './config';
 import type { DecisionContext } from './context';
 import { IncidentDraft } from './draft';
 import { ConflictError, ForbiddenError, NotFoundError, TocsinError, ValidationError } from './errors';
@@ -127,7 +127,7 @@ export function decidePoll(command: PollCommand, snapshot: PollSnapshot, actor: 
   if (respondBy <= ctx.now || respondBy > ctx.now + MAX_POLL_HOURS * 3_600_000) {
     throw new ValidationError('command', [{ field: 'respondBy', problem: `must be within the next ${MAX_POLL_HOURS} hours, got ${iso(respondBy)} (now ${iso(ctx.now)})` }]);
   }
-  const zone = marketTimeZone(marketConfig(ctx.config, market.id));
+  const zone = marketConfig(ctx.config, market.id).timeZone;
   const poll: ReadinessPoll = {
     pollId: `poll-${ctx.newIncidentId().replace(/^inc-/, '')}`,
     market: market.id,

@@ -1,4 +1,4 @@
-import { marketTimeZone, parseConfig, type TocsinConfigInput } from '../../lambda/core/config';
+import { parseConfig, type TocsinConfigInput } from '../../lambda/core/config';
 import { ConfigError } from '../../lambda/core/errors';
 
 /**
@@ -35,7 +35,7 @@ describe('participants, resumeQuorum, timeZone and sameDayResumeCutoff', () => {
     // Assess
     expect(config.participants).toEqual([]);
     expect(config.policy.resumeQuorum).toBeUndefined();
-    expect(marketTimeZone(config.markets[0]!)).toBe('UTC');
+    expect(config.markets[0]!.timeZone).toBe('UTC');
   });
 
   it("takes TSE's thresholds for an empty resumeQuorum", () => {

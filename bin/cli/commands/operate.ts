@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
+import { percent } from '../../../lambda/core/quorum';
 import type { OperateReply, QuorumDetailView } from '../../../lambda/views/operator-views';
 import { confirm, confirmationFacts, type ConfirmationFacts } from '../confirm';
 import { callTocsin, TocsinTimeoutError } from '../http';
@@ -277,11 +278,10 @@ export function describeReply(reply: OperateReply): string {
 
 /** `quorum met: 55 % of value, 35 % of retail value, 2 retail brokers ready; not answered: broker-d` */
 export function describeQuorumView(q: QuorumDetailView): string {
-  const pct = (share: number) => `${+(share * 100).toFixed(2)} %`;
   const verdict = q.override !== undefined ? `quorum not met, overridden (${q.override})` : q.met ? 'quorum met' : 'quorum not met';
   const missing = q.missing.length ? `; not answered: ${q.missing.join(', ')}` : '';
   const notReady = q.notReady.length ? `; not ready: ${q.notReady.join(', ')}` : '';
-  return `${verdict}: ${pct(q.valueShare)} of value, ${pct(q.retailValueShare)} of retail value, ${q.retailParticipants} retail broker${q.retailParticipants === 1 ? '' : 's'} ready${missing}${notReady}`;
+  return `${verdict}: ${percent(q.valueShare)} of value, ${percent(q.retailValueShare)} of retail value, ${q.retailParticipants} retail broker${q.retailParticipants === 1 ? '' : 's'} ready${missing}${notReady}`;
 }
 
 /** The fields given, nested objects included (the server refuses a field it does not take, even when empty). */

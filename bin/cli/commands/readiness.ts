@@ -5,7 +5,7 @@ import type { CommandContext } from '../io';
 import type { CliCommandModule } from '../program';
 import { cell, table } from '../table';
 import { addTargetOptions, resolveTarget, urlTarget, type TargetOptions } from '../target';
-import type { Tally } from '../../../lambda/core/quorum';
+import { percent, type Tally } from '../../../lambda/core/quorum';
 import type { MarketStatusView, PollPageView, PollView } from '../../../lambda/views/operator-views';
 import { at, timeColumn, zoneOf } from '../market-time';
 import { describeQuorumView } from './operate';
@@ -64,13 +64,12 @@ const poll: CliCommandModule = {
         }
         const lines = pollTable([body.poll]);
         lines.push('');
-        const pct = (share: number) => `${+(share * 100).toFixed(2)} %`;
         const zone = zoneOf(body.poll);
         const answered = timeColumn('AT', body.answers.map((a) => ({ instant: a.answeredAt, timeZone: zone })));
         lines.push(
           ...table(
             ['PARTICIPANT', 'NAME', 'VALUE', 'RETAIL', 'RETAIL VALUE', 'ANSWER', answered.heading, 'NOTE'],
-            body.answers.map((a, i) => [a.participantId, cell(a.name), pct(a.tradingValueShare), a.retail ? 'yes' : 'no', pct(a.retailValueShare), a.answer, answered.cells[i]!, cell(a.note)]),
+            body.answers.map((a, i) => [a.participantId, cell(a.name), percent(a.tradingValueShare), a.retail ? 'yes' : 'no', percent(a.retailValueShare), a.answer, answered.cells[i]!, cell(a.note)]),
           ),
         );
         for (const line of lines) ctx.out(line);
